@@ -98,8 +98,21 @@ class _Worker:
 class MathPool:
     """A lazily started, reusable pool of math-verify workers."""
 
-    def __init__(self, workers: int | None = None, memory_mb: int | None = None) -> None:
+    def __init__(
+        self,
+        workers: int | None = None,
+        memory_mb: int | None = None,
+        alarm_s: int | None = None,
+    ) -> None:
+        """
+        Args:
+            workers: processes (default: `default_workers()`).
+            memory_mb: address-space limit per worker (R1_REWARDS_MATH_MEMORY_MB, 4096).
+            alarm_s: math-verify's own timeout per parse/verify, in whole seconds; by
+                default one second under the hard limit.
+        """
         self.size = workers or default_workers()
+        self.alarm_s = alarm_s
         env_memory = os.environ.get("R1_REWARDS_MATH_MEMORY_MB")
         self.memory_mb = memory_mb if memory_mb is not None else int(env_memory or 4096)
         self._workers: list[_Worker] = []
@@ -194,13 +207,16 @@ class MathPool:
                 uid = uid_of[key] = len(uid_of)
                 by_gold.setdefault(gold, []).append((uid, text))
             order.append(uid)
+        # Chunks of one gold each, at most _CHUNK items, and small enough that every
+        # worker gets several: a small batch must still use all the cores.
+        size = max(1, min(_CHUNK, -(-len(uid_of) // (self.size * 4))))
         chunks: deque[tuple[str, list[tuple[int, str]]]] = deque()
         for gold, items in by_gold.items():
-            for start in range(0, len(items), _CHUNK):
-                chunks.append((gold, items[start : start + _CHUNK]))
+            for start in range(0, len(items), size):
+                chunks.append((gold, items[start : start + size]))
         # Math-verify's alarms take whole seconds; keep them under the hard limit so that
         # the graceful path usually wins and a kill (and a respawn) stays the exception.
-        inner = max(1, int(timeout) - 1) if timeout >= 2 else 1
+        inner = self.alarm_s or (max(1, int(timeout) - 1) if timeout >= 2 else 1)
         with self._lock:
             outcomes = self._run_locked(mode, chunks, timeout, inner, len(uid_of))
         return [outcomes[uid] for uid in order]
