@@ -165,9 +165,21 @@ CODE_OK = "<think>\nLet's solve this\n</think>\n<answer>\n```python\ndef f():\n 
         ("python", "<think>A</think><answer>```javascript\nconsole.log(1);\n```</answer>", 0.0),
         ("python", "<think>A</think><answer>```\ndef hello(): pass\n```</answer>", 0.0),
         ("python", "<answer>```python\npass\n```</answer><think>A</think>", 0.0),
-        ("python", "<think>\nex:\n```python\nx = 1\n```\n</think>\n<answer>\n```python\ny = 2\n```\n</answer>", 1.0),
-        ("javascript", "<think>\nA\n</think>\n<answer>\n```javascript\nconsole.log(1);\n```\n</answer>", 1.0),
-        ("python", "<think>\nA\n</think>\n<answer>\n```javascript\nconsole.log(1);\n```\n</answer>", 0.0),
+        (
+            "python",
+            "<think>\nex:\n```python\nx = 1\n```\n</think>\n<answer>\n```python\ny = 2\n```\n</answer>",
+            1.0,
+        ),
+        (
+            "javascript",
+            "<think>\nA\n</think>\n<answer>\n```javascript\nconsole.log(1);\n```\n</answer>",
+            1.0,
+        ),
+        (
+            "python",
+            "<think>\nA\n</think>\n<answer>\n```javascript\nconsole.log(1);\n```\n</answer>",
+            0.0,
+        ),
         # a language with regex metacharacters (open-r1 raises re.error here)
         ("c++", "<think>\nA\n</think>\n<answer>\n```c++\nint main() {}\n```\n</answer>", 1.0),
     ],
