@@ -108,8 +108,8 @@ class MathPool:
         Args:
             workers: processes (default: `default_workers()`).
             memory_mb: address-space limit per worker (R1_REWARDS_MATH_MEMORY_MB, 4096).
-            alarm_s: math-verify's own timeout per parse/verify, in whole seconds; by
-                default one second under the hard limit.
+            alarm_s: math-verify's own timeout per parse and per verify, in whole
+                seconds; by default parse and verify together fit in the hard limit.
         """
         self.size = workers or default_workers()
         self.alarm_s = alarm_s
@@ -214,9 +214,10 @@ class MathPool:
         for gold, items in by_gold.items():
             for start in range(0, len(items), size):
                 chunks.append((gold, items[start : start + size]))
-        # Math-verify's alarms take whole seconds; keep them under the hard limit so that
+        # math-verify's alarms take whole seconds, one for the parse and one for the
+        # verify; both must fit in the hard limit (with half a second to spare) so that
         # the graceful path usually wins and a kill (and a respawn) stays the exception.
-        inner = self.alarm_s or (max(1, int(timeout) - 1) if timeout >= 2 else 1)
+        inner = self.alarm_s or max(1, int((timeout - 0.5) // 2))
         with self._lock:
             outcomes = self._run_locked(mode, chunks, timeout, inner, len(uid_of))
         return [outcomes[uid] for uid in order]
