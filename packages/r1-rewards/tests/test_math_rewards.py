@@ -39,8 +39,6 @@ FRAC = r"\frac{63}{400}"
         (r"The answer is $\boxed{\dfrac{1}{2}}$", "0.5", 1.0),
         (r"I think it's 42 but no box", "42", 0.0),  # no anchor: nothing extracted
         ("", "42", 0.0),  # an empty completion
-        # boxed="all" (open-r1) reads every box of the answer together, not just the last
-        (r"\boxed{1} then \boxed{2}", "2", 0.0),
         (r"\boxed{x^2+2x+1}", r"$(x+1)^2$", 1.0),  # symbolic equality
     ],
 )

@@ -64,7 +64,7 @@ def column(kwargs: dict[str, Any], name: str, n: int, reward: str) -> list[Any]:
     if name not in kwargs or kwargs[name] is None:
         raise RewardInputError(
             f"{reward} needs the dataset column {name!r}; the columns passed were "
-            f"{sorted(k for k in kwargs if k != 'completions')}"
+            f"{sorted(k for k, v in kwargs.items() if k != 'completions' and v is not None)}"
         )
     values = list(kwargs[name])
     if len(values) != n:

@@ -51,7 +51,7 @@ def _correctness(texts: list[str], golds: list[str], timeout: float | None) -> l
 
 def len_reward(
     completions: Sequence[Any],
-    solution: Sequence[str],
+    solution: Sequence[str] | None = None,
     *,
     unit: Unit = "chars",
     timeout: float | None = None,
@@ -63,7 +63,7 @@ def len_reward(
     completion has the same length, all rewards are 0.0.
     """
     texts = completion_texts(completions)
-    golds = column({"solution": solution}, "solution", len(texts), "len_reward")
+    golds = column({**kwargs, "solution": solution}, "solution", len(texts), "len_reward")
     lengths = _lengths(texts, unit, kwargs, "len_reward")
     correct = _correctness(texts, golds, timeout)
     if not lengths:
@@ -120,10 +120,12 @@ class _CosineScaledReward:
         self.params = params
 
     def __call__(
-        self, completions: Sequence[Any], solution: Sequence[str], **kwargs: Any
+        self, completions: Sequence[Any], solution: Sequence[str] | None = None, **kwargs: Any
     ) -> list[float]:
         texts = completion_texts(completions)
-        golds = column({"solution": solution}, "solution", len(texts), "cosine_scaled_reward")
+        golds = column(
+            {**kwargs, "solution": solution}, "solution", len(texts), "cosine_scaled_reward"
+        )
         lengths = _lengths(texts, self.unit, kwargs, "cosine_scaled_reward")
         rewards = []
         for length, ok in zip(lengths, _correctness(texts, golds, self.timeout), strict=True):

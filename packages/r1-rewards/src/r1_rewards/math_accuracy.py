@@ -82,7 +82,7 @@ def math_score(text: str, gold: str, *, timeout: float | None = None) -> float |
 
 def accuracy_reward(
     completions: Sequence[Any],
-    solution: Sequence[str],
+    solution: Sequence[str] | None = None,
     *,
     timeout: float | None = None,
     **kwargs: Any,
@@ -94,7 +94,7 @@ def accuracy_reward(
     `get_accuracy_reward(timeout=...)` when the trainer calls the reward.
     """
     texts = completion_texts(completions)
-    golds = column({"solution": solution}, "solution", len(texts), "accuracy_reward")
+    golds = column({**kwargs, "solution": solution}, "solution", len(texts), "accuracy_reward")
     return math_scores(texts, golds, timeout=timeout)
 
 
