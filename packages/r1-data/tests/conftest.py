@@ -14,7 +14,7 @@ from pathlib import Path
 os.environ["HF_DATASETS_OFFLINE"] = "1"
 os.environ["HF_HUB_OFFLINE"] = "1"
 
-import pytest  # noqa: E402
+import pytest
 
 
 @pytest.fixture(autouse=True)
@@ -47,3 +47,142 @@ def write_jsonl():
 @pytest.fixture
 def read_jsonl():
     return _read_jsonl
+
+
+# --------------------------------------------------------------------------------------
+# A real OpenAI-compatible HTTP server on 127.0.0.1, with fault injection.
+# --------------------------------------------------------------------------------------
+
+FAULTS = ("500", "429", "timeout", "malformed", "no_choices", "drop", "400", "404")
+
+
+class FakeOpenAI:
+    """An aiohttp server speaking /v1/chat/completions and /v1/models.
+
+    `faults[prompt_substring]` is a list of fault names applied to the first attempts of
+    each prompt containing that substring (attempt 1 gets faults[0], ...); later attempts
+    succeed. `responder(prompt, n)` makes the n-th successful completion of a prompt.
+    """
+
+    def __init__(self, delay: float = 0.0) -> None:
+        self.delay = delay
+        self.faults: dict[str, list[str]] = {}
+        self.responder = lambda prompt, n: f"<think>about {prompt}</think> answer {n}"
+        self.attempts: dict[str, int] = {}
+        self.successes: dict[str, int] = {}
+        self.bodies: list[dict] = []
+        self.url = ""
+
+    def _fault_for(self, prompt: str, attempt: int) -> str | None:
+        for needle, plan in self.faults.items():
+            if needle in prompt and attempt <= len(plan):
+                return plan[attempt - 1]
+        return None
+
+    async def chat(self, request):
+        import asyncio
+
+        from aiohttp import web
+
+        body = await request.json()
+        self.bodies.append(body)
+        prompt = body["messages"][-1]["content"]
+        attempt = self.attempts[prompt] = self.attempts.get(prompt, 0) + 1
+        fault = self._fault_for(prompt, attempt)
+        if self.delay:
+            await asyncio.sleep(self.delay)
+        if fault == "500":
+            return web.Response(status=500, text="internal error")
+        if fault == "429":
+            return web.Response(status=429, text="slow down")
+        if fault == "400":
+            return web.json_response({"error": "prompt too long"}, status=400)
+        if fault == "404":
+            return web.json_response({"error": "model does not exist"}, status=404)
+        if fault == "timeout":
+            await asyncio.sleep(30)
+        if fault == "malformed":
+            return web.Response(status=200, text='{"choices": [', content_type="application/json")
+        if fault == "no_choices":
+            return web.json_response({"object": "error"})
+        if fault == "drop":
+            request.transport.abort()
+            return web.Response(status=200)
+        n = self.successes[prompt] = self.successes.get(prompt, 0) + 1
+        text = self.responder(prompt, n)
+        return web.json_response(
+            {
+                "id": f"chatcmpl-{n}",
+                "object": "chat.completion",
+                "model": body["model"],
+                "choices": [
+                    {
+                        "index": 0,
+                        "message": {"role": "assistant", "content": text},
+                        "finish_reason": "stop",
+                    }
+                ],
+                "usage": {
+                    "prompt_tokens": len(prompt.split()),
+                    "completion_tokens": len(text.split()),
+                    "total_tokens": len(prompt.split()) + len(text.split()),
+                },
+            }
+        )
+
+    async def models(self, request):
+        from aiohttp import web
+
+        return web.json_response({"object": "list", "data": [{"id": "teacher", "object": "model"}]})
+
+
+@pytest.fixture
+def openai_server():
+    """A FakeOpenAI running in a thread; `.url` is its OpenAI API root."""
+    import asyncio
+    import threading
+
+    from aiohttp import web
+
+    server = FakeOpenAI()
+    loop = asyncio.new_event_loop()
+    ready = threading.Event()
+    state = {}
+
+    async def start():
+        app = web.Application()
+        app.router.add_post("/v1/chat/completions", server.chat)
+        app.router.add_get("/v1/models", server.models)
+        runner = web.AppRunner(app, handler_cancellation=True)
+        await runner.setup()
+        site = web.TCPSite(runner, "127.0.0.1", 0)
+        await site.start()
+        state["runner"] = runner
+        host, port = runner.addresses[0][:2]
+        server.url = f"http://{host}:{port}/v1"
+
+    def serve():
+        asyncio.set_event_loop(loop)
+        loop.run_until_complete(start())
+        ready.set()
+        loop.run_forever()
+
+    thread = threading.Thread(target=serve, daemon=True)
+    thread.start()
+    assert ready.wait(10)
+    yield server
+    asyncio.run_coroutine_threadsafe(state["runner"].cleanup(), loop).result(10)
+    loop.call_soon_threadsafe(loop.stop)
+    thread.join(10)
+    loop.close()
+
+
+@pytest.fixture
+def free_port_url():
+    """An OpenAI API root on 127.0.0.1 where nothing listens."""
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    return f"http://127.0.0.1:{port}/v1"

@@ -18,20 +18,29 @@ from r1_data.mixture import (
 
 @pytest.fixture
 def sources(tmp_path, write_jsonl):
-    a = write_jsonl(tmp_path / "a.jsonl", [{"prompt": f"a{i}", "solution": str(i), "extra": i} for i in range(40)])
+    a = write_jsonl(
+        tmp_path / "a.jsonl",
+        [{"prompt": f"a{i}", "solution": str(i), "extra": i} for i in range(40)],
+    )
     b = tmp_path / "b.parquet"
     import datasets
 
-    datasets.Dataset.from_list([{"prompt": f"b{i}", "solution": str(i)} for i in range(20)]).to_parquet(str(b))
+    datasets.Dataset.from_list(
+        [{"prompt": f"b{i}", "solution": str(i)} for i in range(20)]
+    ).to_parquet(str(b))
     c = tmp_path / "c.csv"
     c.write_text("prompt,solution\n" + "".join(f"c{i},{i}\n" for i in range(10)))
     saved = tmp_path / "saved"
-    datasets.Dataset.from_list([{"prompt": f"s{i}", "solution": str(i)} for i in range(8)]).save_to_disk(str(saved))
+    datasets.Dataset.from_list(
+        [{"prompt": f"s{i}", "solution": str(i)} for i in range(8)]
+    ).save_to_disk(str(saved))
     return {"a": str(a), "b": str(b), "c": str(c), "saved": str(saved)}
 
 
 def mix(datasets_, **kw):
-    return SimpleNamespace(dataset_name=None, dataset_config=None, dataset_mixture={"datasets": datasets_, **kw})
+    return SimpleNamespace(
+        dataset_name=None, dataset_config=None, dataset_mixture={"datasets": datasets_, **kw}
+    )
 
 
 def test_unweighted_mixture_is_the_union(sources):
@@ -47,10 +56,14 @@ def test_unweighted_mixture_is_the_union(sources):
 
 def test_weight_is_a_fraction_of_each_source_truncated(sources):
     # open-r1's test_weighted_mixture: len // 4 + len // 2.
-    ds = get_dataset(mix([
-        {"id": sources["a"], "columns": ["prompt", "solution"], "weight": 0.25},
-        {"id": sources["b"], "columns": ["prompt", "solution"], "weight": 0.55},
-    ]))
+    ds = get_dataset(
+        mix(
+            [
+                {"id": sources["a"], "columns": ["prompt", "solution"], "weight": 0.25},
+                {"id": sources["b"], "columns": ["prompt", "solution"], "weight": 0.55},
+            ]
+        )
+    )
     assert len(ds["train"]) == 40 // 4 + int(20 * 0.55)
     prompts = ds["train"]["prompt"]
     assert sum(p.startswith("a") for p in prompts) == 10
@@ -61,7 +74,9 @@ def test_weighted_rows_are_a_seeded_shuffle_then_prefix(sources):
     import datasets
 
     ds = get_dataset(mix([{"id": sources["a"], "columns": ["prompt"], "weight": 0.5}], seed=7))
-    expected = datasets.load_dataset("json", data_files=sources["a"], split="train").select_columns(["prompt"])
+    expected = datasets.load_dataset("json", data_files=sources["a"], split="train").select_columns(
+        ["prompt"]
+    )
     expected = expected.shuffle(seed=7).select(range(20))
     assert sorted(ds["train"]["prompt"]) == sorted(expected["prompt"])
     # The union is shuffled again with the same seed: deterministic across runs.
@@ -72,9 +87,16 @@ def test_weighted_rows_are_a_seeded_shuffle_then_prefix(sources):
 
 
 def test_weight_above_one_upsamples_instead_of_crashing(sources):
-    ds, report = build_mixture(DatasetMixtureConfig.from_dict(
-        {"datasets": [{"id": sources["c"], "weight": 2.5}, {"id": sources["saved"], "weight": 1.0}]}
-    ))
+    ds, report = build_mixture(
+        DatasetMixtureConfig.from_dict(
+            {
+                "datasets": [
+                    {"id": sources["c"], "weight": 2.5},
+                    {"id": sources["saved"], "weight": 1.0},
+                ]
+            }
+        )
+    )
     prompts = ds["train"]["prompt"]
     assert len(prompts) == 25 + 8
     counts = {p: prompts.count(p) for p in set(prompts) if p.startswith("c")}
@@ -90,8 +112,14 @@ def test_test_split_size(sources):
 
 
 def test_split_slicing_on_local_files_and_saved_datasets(sources):
-    ds = get_dataset(mix([{"id": sources["a"], "split": "train[:5]", "columns": ["prompt"]},
-                          {"id": sources["saved"], "split": "train[2:4]", "columns": ["prompt"]}]))
+    ds = get_dataset(
+        mix(
+            [
+                {"id": sources["a"], "split": "train[:5]", "columns": ["prompt"]},
+                {"id": sources["saved"], "split": "train[2:4]", "columns": ["prompt"]},
+            ]
+        )
+    )
     assert len(ds["train"]) == 7
 
 
@@ -108,12 +136,16 @@ def test_mismatched_column_lists_fail_with_open_r1s_message():
 
 
 def test_no_name_and_no_mixture():
-    with pytest.raises(DataError, match="Either `dataset_name` or `dataset_mixture` must be provided"):
+    with pytest.raises(
+        DataError, match="Either `dataset_name` or `dataset_mixture` must be provided"
+    ):
         get_dataset(SimpleNamespace(dataset_name=None, dataset_mixture=None))
 
 
 def test_dataset_name_returns_every_split(sources):
-    ds = get_dataset(SimpleNamespace(dataset_name=sources["a"], dataset_config=None, dataset_mixture=None))
+    ds = get_dataset(
+        SimpleNamespace(dataset_name=sources["a"], dataset_config=None, dataset_mixture=None)
+    )
     assert list(ds) == ["train"] and len(ds["train"]) == 40
 
 
@@ -123,7 +155,7 @@ def test_missing_column_names_source_and_available_columns(sources):
 
 
 def test_sources_with_different_columns_explain_the_fix(sources):
-    with pytest.raises(DataInputError, match="different columns.*columns:"):
+    with pytest.raises(DataInputError, match=r"different columns.*columns:"):
         get_dataset(mix([{"id": sources["a"]}, {"id": sources["b"]}]))
 
 
@@ -156,7 +188,7 @@ def test_unreadable_and_unknown_sources(tmp_path):
         get_dataset(mix([{"id": str(bad)}]))
     odd = tmp_path / "rows.txt2"
     odd.write_text("x")
-    with pytest.raises(DataInputError, match="unknown file type '.txt2'"):
+    with pytest.raises(DataInputError, match=r"unknown file type '\.txt2'"):
         get_dataset(mix([{"id": str(odd)}]))
     # A hub id while offline: the real load_dataset runs and fails; one clear error.
     with pytest.raises(DataInputError, match="cannot read 'nobody/no-such-dataset'"):

@@ -128,11 +128,14 @@ class DatasetMixtureConfig:
         unknown = sorted(set(raw) - set(_MIXTURE_KEYS))
         if unknown:
             raise DataInputError(
-                f"dataset_mixture: unknown key(s) {unknown}; valid keys are {', '.join(_MIXTURE_KEYS)}"
+                f"dataset_mixture: unknown key(s) {unknown}; "
+                f"valid keys are {', '.join(_MIXTURE_KEYS)}"
             )
         sources = raw["datasets"]
         if not isinstance(sources, list):
-            raise DataInputError("dataset_mixture.datasets must be a list of dataset configurations")
+            raise DataInputError(
+                "dataset_mixture.datasets must be a list of dataset configurations"
+            )
         return cls(
             datasets=[_source_from_dict(s, default_weight=1.0) for s in sources],
             seed=raw.get("seed", 0),
@@ -207,9 +210,7 @@ class MixtureReport:
                 f"{s.id[-48:]:<48} {s.split[:12]:<12} {weight:>7} "
                 f"{s.rows_available:>9} {s.rows_used:>9}"
             )
-        lines.append(
-            "result: " + ", ".join(f"{name}={rows}" for name, rows in self.splits.items())
-        )
+        lines.append("result: " + ", ".join(f"{name}={rows}" for name, rows in self.splits.items()))
         return "\n".join(lines)
 
 
@@ -237,7 +238,12 @@ def build_mixture(mixture: DatasetMixtureConfig) -> tuple[DatasetDict, MixtureRe
     report = MixtureReport(seed=seed)
     parts = []
     for source in mixture.datasets:
-        logger.info("loading mixture source %s (config %s, split %s)", source.id, source.config, source.split)
+        logger.info(
+            "loading mixture source %s (config %s, split %s)",
+            source.id,
+            source.config,
+            source.split,
+        )
         ds = load_source(source.id, source.config, split=source.split)
         available = len(ds)
         if source.columns is not None:

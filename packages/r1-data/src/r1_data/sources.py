@@ -60,9 +60,7 @@ def _pick_split(loaded: Any, split: str | None, source: str) -> Dataset:
                 return loaded[name]
     if split in loaded:
         return loaded[split]
-    raise DataInputError(
-        f"{source}: no split {split!r}; it has {', '.join(sorted(loaded))}"
-    )
+    raise DataInputError(f"{source}: no split {split!r}; it has {', '.join(sorted(loaded))}")
 
 
 def load_source(
