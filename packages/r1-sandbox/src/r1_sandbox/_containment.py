@@ -199,7 +199,9 @@ def probe() -> Containment:
             bwrap = None
     found = Containment(bwrap=bwrap, run_as=run_as, prlimit=prlimit, problems=tuple(problems))
     if problems:
-        logger.warning("r1-sandbox local containment is incomplete:\n  - %s", "\n  - ".join(problems))
+        logger.warning(
+            "r1-sandbox local containment is incomplete:\n  - %s", "\n  - ".join(problems)
+        )
     else:
         logger.info("r1-sandbox local containment: %s", found.describe())
     return found

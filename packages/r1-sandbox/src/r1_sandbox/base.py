@@ -78,6 +78,7 @@ class Sandbox(abc.ABC):
 
     async def aclose(self) -> None:
         """Release what the backend holds (sessions, scratch directories)."""
+        return None
 
     # -- the async API ------------------------------------------------------------------
 
@@ -139,7 +140,13 @@ class Sandbox(abc.ABC):
         for i, job in enumerate(jobs):
             lang = get_language(job.language)
             if lang.compiled:
-                key = (lang.name, job.code, tuple(sorted(job.files.items())), job.timeout, job.memory_mb)
+                key = (
+                    lang.name,
+                    job.code,
+                    tuple(sorted(job.files.items())),
+                    job.timeout,
+                    job.memory_mb,
+                )
             else:
                 key = ("#", i)
             groups.setdefault(key, []).append(i)
@@ -166,19 +173,33 @@ class Sandbox(abc.ABC):
 
     # -- sync twins ---------------------------------------------------------------------
 
+    async def _release_loop(self) -> None:
+        """Free what this backend holds on the running loop (HTTP sessions)."""
+        return None
+
+    def _sync(self, coro: Coroutine[Any, Any, T]) -> T:
+        async def scoped() -> T:
+            # Each sync call has its own loop: what was opened on it is closed with it.
+            try:
+                return await coro
+            finally:
+                await self._release_loop()
+
+        return run_coroutine_sync(scoped())
+
     def run_sync(self, code: str, language: str = "python", **kwargs: Any) -> RunResult:
         """`run` for sync callers."""
-        return run_coroutine_sync(self.run(code, language, **kwargs))
+        return self._sync(self.run(code, language, **kwargs))
 
     def run_inputs_sync(
         self, code: str, language: str, stdins: Sequence[str], **kwargs: Any
     ) -> list[RunResult]:
         """`run_inputs` for sync callers."""
-        return run_coroutine_sync(self.run_inputs(code, language, stdins, **kwargs))
+        return self._sync(self.run_inputs(code, language, stdins, **kwargs))
 
     def run_batch_sync(self, jobs: Sequence[Job]) -> list[RunResult]:
         """`run_batch` for sync callers."""
-        return run_coroutine_sync(self.run_batch(jobs))
+        return self._sync(self.run_batch(jobs))
 
     def close(self) -> None:
         """`aclose` for sync callers."""

@@ -107,9 +107,7 @@ class LocalSandbox(Sandbox):
     ) -> None:
         super().__init__(concurrency or os.cpu_count() or 2)
         if isolation not in ("auto", "strict", "none"):
-            raise BackendConfigError(
-                f"isolation={isolation!r}: must be 'auto', 'strict' or 'none'"
-            )
+            raise BackendConfigError(f"isolation={isolation!r}: must be 'auto', 'strict' or 'none'")
         if output_limit < 1 or max_processes < 1 or scratch_mb < 1:
             raise BackendConfigError("output_limit, max_processes and scratch_mb must be >= 1")
         self.isolation = isolation
@@ -189,7 +187,11 @@ class LocalSandbox(Sandbox):
             fds.append(fd)
             argv += ["--file", str(fd), f"{_containment.WORKDIR}/{name}"]
         if build is not None:
-            argv += ["--ro-bind", build.binary, f"{_containment.WORKDIR}/{os.path.basename(build.binary)}"]
+            argv += [
+                "--ro-bind",
+                build.binary,
+                f"{_containment.WORKDIR}/{os.path.basename(build.binary)}",
+            ]
         argv += ["--chdir", _containment.WORKDIR, "--", *limits, *run]
         return argv, fds, None
 

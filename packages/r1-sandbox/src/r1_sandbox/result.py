@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
-from enum import Enum
+from enum import StrEnum
 from typing import Any
 
 from r1_sandbox.errors import BackendConfigError
@@ -27,7 +27,7 @@ DEFAULT_MEMORY_MB = 512
 DEFAULT_OUTPUT_LIMIT = 1 << 20
 
 
-class Status(str, Enum):
+class Status(StrEnum):
     """The verdict of one run."""
 
     OK = "OK"  # exited 0 within every limit
@@ -37,9 +37,6 @@ class Status(str, Enum):
     MLE = "MLE"  # memory limit
     OLE = "OLE"  # output limit: stdout flood cut off
     SE = "SE"  # sandbox or system error: the program was not (fully) judged
-
-    def __str__(self) -> str:
-        return self.value
 
 
 @dataclass(frozen=True)

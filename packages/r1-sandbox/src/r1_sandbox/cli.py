@@ -1,0 +1,143 @@
+"""`r1-sandbox`: run one program in a sandbox, serve a router, or report the containment.
+
+    r1-sandbox run FILE [--language L] [--stdin FILE] [--timeout S] [--memory-mb N]
+                        [--backend NAME] [--json]
+    r1-sandbox router [--backend local|e2b|morph|piston] [--host H] [--port P]
+                      [--max-concurrency N] [--max-queue N]
+    r1-sandbox doctor
+
+`run` exits 0 whenever the sandbox did its job, whatever the program did (its verdict is
+in the output), 2 on a usage error and 3 on a sandbox failure (`SE`), so scripts can
+tell "wrong program" from "broken sandbox". Backends are imported inside `main`, so
+`--help` is instant.
+
+Data flow: flags -> `get_sandbox` -> `run_sync` / `router.serve` -> stdout.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+EXTENSIONS = {".py": "python", ".cpp": "cpp", ".cc": "cpp", ".cxx": "cpp", ".c": "c", ".sh": "bash"}
+
+
+def make_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="r1-sandbox", description=__doc__.split("\n")[0])
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    run = sub.add_parser("run", help="run one program and print its result")
+    run.add_argument("file", type=Path, help="the program's source file")
+    run.add_argument(
+        "--language", "-l", help="python, cpp, c, bash (default: from the file's extension)"
+    )
+    run.add_argument("--stdin", type=Path, help="file fed to the program's stdin")
+    run.add_argument(
+        "--timeout", type=float, default=10.0, help="wall and CPU seconds (default 10)"
+    )
+    run.add_argument("--memory-mb", type=int, default=512, help="memory limit in MB (default 512)")
+    run.add_argument(
+        "--backend", default="local", help="local (default), piston, e2b, morph, routed"
+    )
+    run.add_argument("--router-url", help="the router of the routed backend (host:port)")
+    run.add_argument("--json", action="store_true", help="print one JSON object")
+
+    router = sub.add_parser("router", help="serve open-r1's router protocol over a backend")
+    router.add_argument("--backend", default="local", help="local (default), e2b, morph, piston")
+    router.add_argument(
+        "--host", default="127.0.0.1", help="interface (default 127.0.0.1; 0.0.0.0 for all)"
+    )
+    router.add_argument("--port", type=int, default=8000)
+    router.add_argument(
+        "--max-concurrency", type=int, default=None, help="runs at once (default: the backend's)"
+    )
+    router.add_argument(
+        "--max-queue", type=int, default=4096, help="jobs admitted at once; more get 503"
+    )
+
+    sub.add_parser("doctor", help="print which containment mechanisms the local sandbox uses")
+    parser.add_argument("-v", "--verbose", action="store_true", help="log at INFO level")
+    return parser
+
+
+def _backend_options(name: str, args: argparse.Namespace) -> dict[str, object]:
+    options: dict[str, object] = {}
+    if getattr(args, "router_url", None):
+        options["url"] = args.router_url
+    concurrency = getattr(args, "max_concurrency", None)
+    if concurrency and name == "piston":
+        options["per_endpoint"] = concurrency
+    elif concurrency:
+        options["concurrency"] = concurrency
+    return options
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = make_parser().parse_args(argv)
+    logging.basicConfig(
+        level=logging.INFO if args.verbose else logging.WARNING,
+        format="%(levelname)s %(name)s: %(message)s",
+    )
+    from r1_sandbox.backends import get_sandbox
+    from r1_sandbox.errors import SandboxError
+    from r1_sandbox.result import Status
+
+    if args.command == "doctor":
+        from r1_sandbox._containment import probe
+
+        found = probe()
+        print(json.dumps(found.describe(), indent=2))
+        return 0 if not found.problems else 3
+
+    if args.command == "router":
+        from r1_sandbox.router import serve
+
+        try:
+            backend = get_sandbox(args.backend, **_backend_options(args.backend, args))
+        except SandboxError as exc:
+            print(f"r1-sandbox: {exc}", file=sys.stderr)
+            return 2
+        serve(backend, host=args.host, port=args.port, max_queue=args.max_queue)
+        return 0
+
+    language = args.language or EXTENSIONS.get(args.file.suffix)
+    if language is None:
+        print(
+            f"r1-sandbox: cannot tell the language of {args.file}; pass --language", file=sys.stderr
+        )
+        return 2
+    try:
+        code = args.file.read_text()
+        stdin = args.stdin.read_text() if args.stdin else ""
+        with get_sandbox(args.backend, **_backend_options(args.backend, args)) as box:
+            result = box.run_sync(
+                code, language, stdin=stdin, timeout=args.timeout, memory_mb=args.memory_mb
+            )
+    except (OSError, SandboxError) as exc:
+        print(f"r1-sandbox: {exc}", file=sys.stderr)
+        return 2
+    if args.json:
+        print(json.dumps(result.to_dict()))
+    else:
+        memory = f"{result.memory_mb:.1f} MB" if result.memory_mb is not None else "n/a"
+        print(
+            f"status: {result.status}  exit: {result.exit_code}  "
+            f"time: {result.time_s:.3f}s  memory: {memory}"
+        )
+        if result.message and result.status is not Status.OK:
+            print(f"message: {result.message.strip()}")
+        if result.stdout:
+            print("--- stdout ---")
+            print(result.stdout, end="" if result.stdout.endswith("\n") else "\n")
+        if result.stderr:
+            print("--- stderr ---")
+            print(result.stderr, end="" if result.stderr.endswith("\n") else "\n")
+    return 3 if result.status is Status.SE else 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
