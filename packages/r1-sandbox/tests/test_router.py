@@ -60,7 +60,7 @@ def _as_e2b_execution(item):
 
 # open-r1's code_reward builds a script like this one: run the program on each test
 # case, and leave the pass rate as the value of the last expression.
-EVALUATION_SCRIPT = '''
+EVALUATION_SCRIPT = """
 import subprocess, json
 
 def evaluate(code, cases):
@@ -71,7 +71,7 @@ def evaluate(code, cases):
     return passed / len(cases)
 
 evaluate("print(int(input()) * 2)", json.loads('[{"input": "1", "output": "2"}, {"input": "3", "output": "7"}]'))
-'''
+"""
 
 
 def test_execute_batch_speaks_open_r1s_protocol(router):
@@ -194,7 +194,16 @@ def _free_port() -> int:
 def test_cli_router_drains_in_flight_batches_on_sigterm(tmp_path: Path):
     port = _free_port()
     proc = subprocess.Popen(
-        [sys.executable, "-m", "r1_sandbox.cli", "router", "--port", str(port), "--max-concurrency", "2"],
+        [
+            sys.executable,
+            "-m",
+            "r1_sandbox.cli",
+            "router",
+            "--port",
+            str(port),
+            "--max-concurrency",
+            "2",
+        ],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
@@ -207,7 +216,9 @@ def test_cli_router_drains_in_flight_batches_on_sigterm(tmp_path: Path):
                 urllib.request.urlopen(f"{url}/health", timeout=1).close()
                 break
             except OSError:
-                assert time.monotonic() < deadline, proc.stderr.read() if proc.poll() else "no start"
+                assert time.monotonic() < deadline, (
+                    proc.stderr.read() if proc.poll() else "no start"
+                )
                 time.sleep(0.1)
 
         async def slow_then_term() -> object:
@@ -215,7 +226,10 @@ def test_cli_router_drains_in_flight_batches_on_sigterm(tmp_path: Path):
                 request = asyncio.ensure_future(
                     session.post(
                         f"{url}/execute_batch",
-                        json={"scripts": ["import time; time.sleep(1.5); print('finished')"], "timeout": 10},
+                        json={
+                            "scripts": ["import time; time.sleep(1.5); print('finished')"],
+                            "timeout": 10,
+                        },
                     )
                 )
                 await asyncio.sleep(0.7)

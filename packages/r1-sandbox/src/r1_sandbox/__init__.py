@@ -6,6 +6,7 @@ twin) over every backend: `local` (bubblewrap namespaces + rlimits, the default)
 no SDK; a backend probes or connects when it is built.
 """
 
+from r1_sandbox.backends import get_sandbox
 from r1_sandbox.base import Sandbox, run_coroutine_sync
 from r1_sandbox.errors import (
     BackendConfigError,
@@ -28,6 +29,7 @@ __all__ = [
     # backends
     "LocalSandbox",
     "Sandbox",
+    "get_sandbox",
     # languages
     "LANGUAGES",
     "Language",

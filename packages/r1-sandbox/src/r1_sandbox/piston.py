@@ -168,15 +168,16 @@ class PistonSandbox(Sandbox):
                 json=body,
                 timeout=aiohttp.ClientTimeout(total=timeout + self.request_timeout),
             ) as resp:
+                status = resp.status
                 data = await resp.json(content_type=None)
-                if resp.status in _RETRY_STATUSES:
-                    raise _Transient(f"HTTP {resp.status}: {data}")
-                if resp.status != 200 or not isinstance(data, dict):
-                    message = data.get("message") if isinstance(data, dict) else data
-                    raise BackendConfigError(f"HTTP {resp.status}: {message}")
         except (TimeoutError, aiohttp.ClientError, ValueError) as exc:
             raise _Transient(f"{type(exc).__name__}: {exc}") from exc
-        if _OVERLOADED in str(data.get("run", {}).get("stderr", "")):
+        if status in _RETRY_STATUSES:
+            raise _Transient(f"HTTP {status}: {data}")
+        if status != 200 or not isinstance(data, dict):
+            message = data.get("message") if isinstance(data, dict) else data
+            raise BackendConfigError(f"HTTP {status}: {message}")
+        if _OVERLOADED in str((data.get("run") or {}).get("stderr", "")):
             raise _Transient(f"overloaded: {data['run']['stderr'][:200]}")
         return data
 

@@ -102,7 +102,9 @@ class RoutedSandbox(Sandbox):
                     if resp.status in (429, 502, 503, 504):
                         cause = f"HTTP {resp.status}: {text[:200]}"
                         continue
-                    return resp.status, json.loads(text) if text else None
+                    if resp.status != 200:  # 404 from an open-r1 router, 4xx: not retried
+                        return resp.status, text[:500]
+                    return resp.status, json.loads(text)
             except (TimeoutError, aiohttp.ClientError, ValueError) as exc:
                 cause = f"{type(exc).__name__}: {exc}"
         raise ConnectionError(

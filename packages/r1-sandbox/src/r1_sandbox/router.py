@@ -198,8 +198,13 @@ class _Admission:
         self.load["done"] += self.n
 
 
-def make_app(backend: Sandbox, *, max_queue: int = 4096) -> web.Application:
-    """The router as an aiohttp application (serve it with `serve` or any aiohttp runner)."""
+def make_app(
+    backend: Sandbox, *, max_queue: int = 4096, close_backend: bool = False
+) -> web.Application:
+    """The router as an aiohttp application (serve it with `serve` or any aiohttp runner).
+
+    `close_backend`: close the backend when the app shuts down (when the app owns it).
+    """
     app = web.Application(client_max_size=256 << 20)
     app[_BACKEND] = backend
     app[_LOAD] = {"admitted": 0, "done": 0, "refused": 0, "max_queue": max_queue}
@@ -230,13 +235,14 @@ def make_app(backend: Sandbox, *, max_queue: int = 4096) -> web.Application:
             results = await backend.run_batch(jobs)
         return web.json_response({"results": [r.to_dict() for r in results]})
 
-    async def close_backend(app: web.Application) -> None:
+    async def release(app: web.Application) -> None:
         await backend.aclose()
 
     app.router.add_get("/health", health)
     app.router.add_post("/execute_batch", execute_batch)
     app.router.add_post("/v1/run_batch", run_batch)
-    app.on_cleanup.append(close_backend)
+    if close_backend:
+        app.on_cleanup.append(release)
     return app
 
 
@@ -249,7 +255,7 @@ def serve(
     shutdown_timeout: float = 60.0,
 ) -> None:
     """Run the router until SIGINT / SIGTERM, then drain in-flight batches and stop."""
-    app = make_app(backend, max_queue=max_queue)
+    app = make_app(backend, max_queue=max_queue, close_backend=True)
     logger.info("r1-sandbox router (%s backend) on http://%s:%d", backend.name, host, port)
     web.run_app(
         app, host=host, port=port, shutdown_timeout=shutdown_timeout, print=None, access_log=None

@@ -1,0 +1,77 @@
+"""The public API is pinned, light to import, and says loudly what is not contained."""
+
+from __future__ import annotations
+
+import json
+import logging
+import subprocess
+import sys
+
+import r1_sandbox
+from r1_sandbox import LocalSandbox, RunResult, Status, _containment
+
+
+def test_public_api_is_pinned():
+    assert sorted(r1_sandbox.__all__) == sorted(
+        [
+            "Job",
+            "RunResult",
+            "Status",
+            "LocalSandbox",
+            "Sandbox",
+            "get_sandbox",
+            "LANGUAGES",
+            "Language",
+            "get_language",
+            "run_coroutine_sync",
+            "BackendConfigError",
+            "ContainmentUnavailableError",
+            "MissingExtraError",
+            "SandboxError",
+            "UnsupportedLanguageError",
+        ]
+    )
+    for name in r1_sandbox.__all__:
+        assert hasattr(r1_sandbox, name), name
+
+
+def test_import_is_light_and_starts_nothing():
+    code = (
+        "import sys, r1_sandbox, json;"
+        "print(json.dumps([m for m in ('aiohttp', 'e2b_code_interpreter', 'morphcloud', 'torch')"
+        " if m in sys.modules]))"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert json.loads(done.stdout) == []
+
+
+def test_result_round_trips_through_json():
+    result = RunResult(Status.TLE, -9, "out", "err", 1.5, 12.0, "time limit 1s")
+    again = RunResult.from_dict(json.loads(json.dumps(result.to_dict())))
+    assert again == result
+
+
+def test_missing_bwrap_is_said_loudly_and_strict_refuses(monkeypatch, caplog):
+    monkeypatch.setenv("R1_SANDBOX_BWRAP", "")
+    _containment.probe.cache_clear()
+    try:
+        with caplog.at_level(logging.WARNING, logger="r1_sandbox._containment"):
+            found = _containment.probe()
+        assert "bwrap not found" in caplog.text and "NOT contained" in caplog.text
+        assert not found.isolated
+        try:
+            LocalSandbox(isolation="strict")
+        except r1_sandbox.ContainmentUnavailableError as exc:
+            assert "bwrap not found" in str(exc)
+        else:
+            raise AssertionError("strict isolation accepted a machine without bwrap")
+        # "auto" still runs, with rlimits, a clean environment and a scratch cwd.
+        box = LocalSandbox()
+        try:
+            result = box.run_sync("import os; print(sorted(os.environ))")
+        finally:
+            box.close()
+        assert result.status is Status.OK
+        assert result.stdout.strip() == str(sorted(_containment.SANDBOX_ENV))
+    finally:
+        _containment.probe.cache_clear()
