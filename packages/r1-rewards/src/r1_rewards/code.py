@@ -7,21 +7,42 @@ Codeforces verdict (`cf_code_reward`). The signatures and dataset columns are op
 (`verification_info` with `language` and `test_cases`; the `open-r1/ioi` and
 `open-r1/codeforces` schemas), so the same data sets plug in unchanged.
 
-Execution itself lives in r1-sandbox and the graders in r1-cp-scoring, which this light
-package does not depend on: install `r1-rewards[code]` to enable these rewards. Until
-then they raise a `MissingExtraError` that says so, never a silent 0.0.
+Execution lives in r1-sandbox and the graders in r1-cp-scoring, which this light package
+does not depend on: install `r1-rewards[code]`. Until then these rewards raise a
+`MissingExtraError` that says so, never a silent 0.0.
 
-Data flow: completions -> `extract_code` -> sandboxed runs on the dataset's tests ->
-one float per completion (None when the sandbox could not grade) -> the trainer.
+`code_reward` differs from open-r1's on purpose. open-r1 ships a Python evaluation script
+to E2B / Morph that runs `python3 -c code` per test, so (a) every language is run as
+Python, (b) a test that times out raises out of the script and the whole sample scores
+0.0, (c) outputs are compared with `zip`, so a program that prints only the first line
+of a two-line answer passes, and (d) router URLs are only read on some paths. Here the
+host runs the program itself once per test case (stdin = the case's input) on any
+r1-sandbox backend (`provider_type` "local" by default, "e2b", "morph", "piston";
+`e2b_router_url` / `morph_router_url` route through a router), a timeout fails that test
+only, outputs must match line for line (trailing whitespace ignored, same number of
+lines), and a sample the sandbox could not grade (`SE`) scores None, which TRL skips.
+
+Data flow: completions -> `extract_code` (in the sample's language) -> one sandbox job
+per test case, one batch for the whole step (a compiled program is compiled once) ->
+pass fraction per completion (None when the sandbox failed) -> the trainer.
 """
 
 from __future__ import annotations
 
+import atexit
+import logging
 import re
+import threading
 from collections.abc import Sequence
 from typing import Any, Literal
 
-from r1_rewards.errors import MissingExtraError
+from r1_rewards._completions import column, completion_texts
+from r1_rewards.errors import MissingExtraError, RewardInputError
+
+logger = logging.getLogger(__name__)
+
+#: Seconds each test case may run (open-r1's evaluation script uses 5).
+DEFAULT_TEST_TIMEOUT = 5.0
 
 
 def extract_code(completion: str, language: str | None = "python") -> str:
@@ -37,8 +58,142 @@ def extract_code(completion: str, language: str | None = "python") -> str:
 
 
 def _code_extra_missing(reward: str) -> MissingExtraError:
-    """The error of a code reward called before r1-sandbox is wired in."""
+    """The error of a code reward called without r1-sandbox installed."""
     return MissingExtraError(reward, "code")
+
+
+_SANDBOXES: dict[tuple[Any, ...], Any] = {}
+_SANDBOXES_LOCK = threading.Lock()
+
+
+def _sandbox(reward: str, provider_type: str, num_parallel: int, kwargs: dict[str, Any]) -> Any:
+    """The r1-sandbox backend for these options, built once per process and reused."""
+    try:
+        from r1_sandbox import get_sandbox
+    except ImportError:
+        raise _code_extra_missing(reward) from None
+    router = {"e2b": kwargs.get("e2b_router_url"), "morph": kwargs.get("morph_router_url")}.get(
+        provider_type
+    )
+    key = (provider_type, router, num_parallel)
+    with _SANDBOXES_LOCK:
+        if key not in _SANDBOXES:
+            if router:
+                box = get_sandbox("routed", url=router, concurrency=num_parallel)
+            elif provider_type == "piston":
+                box = get_sandbox("piston")
+            elif provider_type in ("local", "e2b", "morph"):
+                box = get_sandbox(provider_type, concurrency=num_parallel)
+            else:
+                raise RewardInputError(
+                    f"provider_type={provider_type!r} is not one of 'local', 'e2b', 'morph', "
+                    "'piston'"
+                )
+            _SANDBOXES[key] = box
+            atexit.register(box.close)
+        return _SANDBOXES[key]
+
+
+def _lines(text: str) -> list[str]:
+    return [line.rstrip() for line in text.strip().splitlines()]
+
+
+def output_matches(actual: str, expected: str) -> bool:
+    """Line-by-line equality, ignoring surrounding whitespace; the line counts must agree.
+
+    >>> output_matches("1\\n2 \\n", "1\\n2")
+    True
+    >>> output_matches("1\\n", "1\\n2")  # open-r1's zip would pass this
+    False
+    """
+    return [line.strip() for line in _lines(actual)] == [line.strip() for line in _lines(expected)]
+
+
+def code_scores(
+    codes: Sequence[str],
+    infos: Sequence[dict[str, Any]],
+    *,
+    provider_type: str = "local",
+    num_parallel: int = 2,
+    test_timeout: float = DEFAULT_TEST_TIMEOUT,
+    memory_mb: int = 512,
+    **router_urls: Any,
+) -> list[float | None]:
+    """Pass fraction of each program on its `verification_info` tests (None: not graded)."""
+    try:
+        from r1_sandbox import Job, SandboxError, Status, get_language
+    except ImportError:
+        raise _code_extra_missing("code_reward") from None
+    box = _sandbox("code_reward", provider_type, num_parallel, router_urls)
+    jobs: list[Any] = []
+    owners: list[tuple[int, str]] = []  # (sample, expected output) per job
+    scores: list[float | None] = [0.0] * len(codes)
+    for i, (code, info) in enumerate(zip(codes, infos, strict=True)):
+        cases = info.get("test_cases") or []
+        if not cases:
+            scores[i] = None  # nothing to grade against
+            continue
+        if not code.strip():
+            continue  # no program: every test fails
+        try:
+            get_language(info.get("language") or "python")
+        except SandboxError as exc:
+            logger.warning("code_reward: sample %d cannot be graded: %s", i, exc)
+            scores[i] = None
+            continue
+        for case in cases:
+            jobs.append(
+                Job(
+                    code,
+                    info.get("language") or "python",
+                    str(case.get("input", "")),
+                    timeout=test_timeout,
+                    memory_mb=memory_mb,
+                )
+            )
+            owners.append((i, str(case.get("output", ""))))
+    results = box.run_batch_sync(jobs) if jobs else []
+    passed = [0] * len(codes)
+    failed_sandbox = [False] * len(codes)
+    for (i, expected), result in zip(owners, results, strict=True):
+        if result.status is Status.SE:
+            failed_sandbox[i] = True
+        elif result.status is Status.OK and output_matches(result.stdout, expected):
+            passed[i] += 1
+    graded = {i for i, _ in owners}
+    for i, info in enumerate(infos):
+        if i not in graded:
+            continue
+        if failed_sandbox[i]:
+            scores[i] = None
+            continue
+        scores[i] = passed[i] / len(info["test_cases"])
+    n_failed = sum(failed_sandbox)
+    if n_failed:
+        logger.warning(
+            "code_reward: the sandbox could not grade %d of %d samples", n_failed, len(codes)
+        )
+    return scores
+
+
+def _code_inputs(
+    reward: str, completions: Sequence[Any], enforce_same_language: bool, kwargs: dict[str, Any]
+) -> tuple[list[str], list[dict[str, Any]]]:
+    infos = column(kwargs, "verification_info", len(completions), reward)
+    for info in infos:
+        if not isinstance(info, dict):
+            raise RewardInputError(
+                f"{reward}: each verification_info must be a dict with 'language' and "
+                f"'test_cases', got {type(info).__name__}"
+            )
+    languages = [info.get("language") or "python" for info in infos]
+    if enforce_same_language and len(set(languages)) > 1:
+        raise RewardInputError(
+            f"{reward}: enforce_same_language=True but the batch mixes {sorted(set(languages))}"
+        )
+    texts = completion_texts(completions, message="last")
+    codes = [extract_code(text, lang) for text, lang in zip(texts, languages, strict=True)]
+    return codes, list(infos)
 
 
 def code_reward(
@@ -46,10 +201,26 @@ def code_reward(
     num_parallel: int = 2,
     provider_type: str = "local",
     enforce_same_language: bool = False,
+    *,
+    test_timeout: float = DEFAULT_TEST_TIMEOUT,
     **kwargs: Any,
 ) -> list[float | None]:
-    """Fraction of the `verification_info` test cases the extracted program passes."""
-    raise _code_extra_missing("code_reward")
+    """Fraction of the `verification_info` test cases the extracted program passes.
+
+    `provider_type`: "local" (r1-sandbox's local sandbox, the default), "e2b", "morph" or
+    "piston"; `e2b_router_url` / `morph_router_url` send the runs through a router.
+    Returns None for a sample the sandbox could not grade (TRL skips it).
+    """
+    codes, infos = _code_inputs("code_reward", completions, enforce_same_language, kwargs)
+    return code_scores(
+        codes,
+        infos,
+        provider_type=provider_type,
+        num_parallel=num_parallel,
+        test_timeout=test_timeout,
+        e2b_router_url=kwargs.get("e2b_router_url"),
+        morph_router_url=kwargs.get("morph_router_url"),
+    )
 
 
 def binary_code_reward(
@@ -57,10 +228,20 @@ def binary_code_reward(
     num_parallel: int = 2,
     provider_type: str = "local",
     enforce_same_language: bool = False,
+    *,
+    test_timeout: float = DEFAULT_TEST_TIMEOUT,
     **kwargs: Any,
 ) -> list[float | None]:
     """1.0 when the extracted program passes every test case (score > 0.99), else 0.0."""
-    raise _code_extra_missing("binary_code_reward")
+    scores = code_reward(
+        completions,
+        num_parallel=num_parallel,
+        provider_type=provider_type,
+        enforce_same_language=enforce_same_language,
+        test_timeout=test_timeout,
+        **kwargs,
+    )
+    return [None if s is None else (1.0 if s > 0.99 else 0.0) for s in scores]
 
 
 def ioi_code_reward(
