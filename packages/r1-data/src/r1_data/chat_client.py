@@ -119,7 +119,7 @@ class ChatClient:
     def __init__(self, config: EndpointConfig, max_connections: int = 100) -> None:
         self.config = config
         self._max_connections = max_connections
-        self._urls = itertools.cycle(config.base_urls)
+        self._turn = itertools.count()  # spreads first attempts over the base URLs
         self._session: aiohttp.ClientSession | None = None
         self.retries = 0  # transient failures retried, for the run report
 
@@ -182,9 +182,14 @@ class ChatClient:
             before_sleep=self._count_retry,
             reraise=True,
         )
+        first = next(self._turn)
+        urls = self.config.base_urls
         async for attempt in retrying:
             with attempt:
-                return await self._post(body)
+                # Each retry of this request goes to the next URL, so a dead replica
+                # costs one attempt, not all of them.
+                url = urls[(first + attempt.retry_state.attempt_number - 1) % len(urls)]
+                return await self._post(url, body)
         raise AssertionError("unreachable: tenacity reraises the last error")  # pragma: no cover
 
     def _count_retry(self, state: RetryCallState) -> None:
@@ -192,9 +197,9 @@ class ChatClient:
         exc = state.outcome.exception() if state.outcome else None
         logger.debug("retrying after attempt %d: %s", state.attempt_number, exc)
 
-    async def _post(self, body: dict[str, Any]) -> Completion:
+    async def _post(self, base_url: str, body: dict[str, Any]) -> Completion:
         assert self._session is not None, "use `async with ChatClient(...)`"
-        url = f"{next(self._urls)}/chat/completions"
+        url = f"{base_url}/chat/completions"
         try:
             async with self._session.post(url, json=body) as response:
                 status = response.status

@@ -22,14 +22,24 @@ import logging
 import sys
 from pathlib import Path
 
-from r1_data.errors import DataError
+from r1_data.errors import DataError, DataInputError
 
 EXIT_BAD_INPUT = 2
 EXIT_INCOMPLETE = 3
 
 
-class _Formatter(argparse.ArgumentDefaultsHelpFormatter, argparse.RawDescriptionHelpFormatter):
-    """Defaults in the help, and descriptions kept as written."""
+class _Formatter(argparse.RawDescriptionHelpFormatter):
+    """Descriptions kept as written; a flag's default shown when it has a real one."""
+
+    def _get_help_string(self, action: argparse.Action) -> str:
+        text = action.help or ""
+        if (
+            "default" not in text
+            and action.default not in (None, False, [], argparse.SUPPRESS)
+            and action.option_strings
+        ):
+            text += " (default: %(default)s)"
+        return text
 
 
 def _add_endpoint_flags(p: argparse.ArgumentParser) -> None:
@@ -46,48 +56,72 @@ def _add_endpoint_flags(p: argparse.ArgumentParser) -> None:
     g.add_argument("--model", required=True, help="the model name the server serves")
     g.add_argument(
         "--max-concurrency",
+        metavar="K",
         type=int,
         default=64,
         help="requests in flight at once, all servers together",
     )
-    g.add_argument("--timeout", type=float, default=900.0, help="seconds one request may take")
+    g.add_argument(
+        "--timeout",
+        metavar="SECONDS",
+        type=float,
+        default=900.0,
+        help="seconds one request may take",
+    )
     g.add_argument(
         "--max-retries",
+        metavar="R",
         type=int,
         default=5,
         help="retries of a failed request (500s, timeouts, dropped connections)",
     )
     g.add_argument(
         "--backoff",
+        metavar="SECONDS",
         type=float,
         default=1.0,
         help="base of the exponential backoff between retries, seconds",
     )
     g.add_argument(
-        "--api-key", default=None, help="Bearer token (default: $OPENAI_API_KEY, else EMPTY)"
+        "--api-key",
+        metavar="KEY",
+        default=None,
+        help="Bearer token (default: $OPENAI_API_KEY, else EMPTY)",
     )
     s = p.add_argument_group("sampling")
     s.add_argument(
         "--temperature",
+        metavar="T",
         type=float,
         default=None,
         help="sampling temperature (default: the server's)",
     )
     s.add_argument(
-        "--top-p", type=float, default=None, help="nucleus sampling (default: the server's)"
+        "--top-p",
+        metavar="P",
+        type=float,
+        default=None,
+        help="nucleus sampling (default: the server's)",
     )
     s.add_argument(
         "--max-tokens",
+        metavar="M",
         type=int,
         default=None,
         help="completion token limit (default: the server's)",
     )
     s.add_argument(
         "--prompt-template",
+        metavar="T",
         default="{prompt}",
         help="str.format template with {prompt}; literal braces as {{ }} (e.g. \\boxed{{}})",
     )
-    s.add_argument("--system-prompt", default=None, help="a system message sent before each prompt")
+    s.add_argument(
+        "--system-prompt",
+        metavar="TEXT",
+        default=None,
+        help="a system message sent before each prompt",
+    )
 
 
 def _add_input_flags(p: argparse.ArgumentParser, column_flag: str, column_help: str) -> None:
@@ -98,7 +132,9 @@ def _add_input_flags(p: argparse.ArgumentParser, column_flag: str, column_help: 
         metavar="PATH_OR_ID",
         help="hub id, or a local .jsonl/.json/.parquet/.csv file or saved data set folder",
     )
-    g.add_argument("--split", default="train", help="split, with slicing such as train[:1000]")
+    g.add_argument(
+        "--split", metavar="S", default="train", help="split, with slicing such as train[:1000]"
+    )
     g.add_argument("--config", default=None, help="hub config name of --dataset")
     g.add_argument(column_flag, required=True, metavar="COL", help=column_help)
 
@@ -133,9 +169,15 @@ def make_parser() -> argparse.ArgumentParser:
         help="column identifying a row for resume (default: hash of the prompt)",
     )
     gen.add_argument(
-        "--start", type=int, default=None, help="first row of the split to do (chunking)"
+        "--start",
+        metavar="N",
+        type=int,
+        default=None,
+        help="first row of the split to do (chunking)",
     )
-    gen.add_argument("--end", type=int, default=None, help="row after the last to do (chunking)")
+    gen.add_argument(
+        "--end", metavar="N", type=int, default=None, help="row after the last to do (chunking)"
+    )
     gen.add_argument(
         "--output",
         required=True,
@@ -143,7 +185,9 @@ def make_parser() -> argparse.ArgumentParser:
         metavar="OUT.jsonl",
         help="the JSONL written and resumed",
     )
-    gen.add_argument("--num-generations", type=int, default=1, help="completions per prompt")
+    gen.add_argument(
+        "--num-generations", metavar="N", type=int, default=1, help="completions per prompt"
+    )
     _add_endpoint_flags(gen)
     gen.add_argument(
         "--engine",
@@ -159,7 +203,267 @@ def make_parser() -> argparse.ArgumentParser:
         help="push the finished output to this hub data set",
     )
     gen.add_argument("--no-progress", action="store_true", help="no progress bar")
+
+    dec = commands.add_parser(
+        "decontaminate",
+        help="flag or drop rows that share word n-grams with benchmarks",
+        formatter_class=_Formatter,
+        description=(
+            "open-r1's decontamination: lowercase, collapse whitespace, word n-grams; a row\n"
+            "is contaminated for a benchmark when any of its n-grams is one of that\n"
+            "benchmark's. Adds a boolean column contaminated_<name> per benchmark, or with\n"
+            "--cleanup drops the flagged rows (and the flag columns). Every input column is\n"
+            "kept. Without --benchmark, open-r1's five: " + ", ".join(_default_benchmarks()) + "\n"
+            "(those the hub serves; each skipped one is logged)."
+        ),
+    )
+    _add_input_flags(dec, "--problem-column", "column with the problem text")
+    dec.add_argument(
+        "--output",
+        required=True,
+        metavar="OUT",
+        help="OUT.jsonl or OUT.parquet is written as that file, anything else as a saved "
+        "data set folder",
+    )
+    dec.add_argument(
+        "--benchmark",
+        dest="benchmarks",
+        action="append",
+        default=None,
+        metavar="NAME=PATH_OR_ID[:COLUMN]",
+        help="a benchmark to check against (repeatable); COLUMN defaults to problem",
+    )
+    dec.add_argument("--ngram-size", metavar="N", type=int, default=8, help="words per n-gram")
+    dec.add_argument(
+        "--cleanup", action="store_true", help="drop contaminated rows and the flag columns"
+    )
+    dec.add_argument(
+        "--num-proc",
+        metavar="N",
+        type=int,
+        default=None,
+        help="worker processes (default: up to 8 CPUs)",
+    )
+    dec.add_argument("--no-progress", action="store_true", help="no progress bar")
+
+    pr = commands.add_parser(
+        "pass-rate",
+        help="keep problems a model solves sometimes, not always or never",
+        formatter_class=_Formatter,
+        description=(
+            "Generate N completions per problem, score them with r1-rewards functions and\n"
+            "journal every row to OUT.jsonl with pass_rate_rewards ({reward: [N scores]})\n"
+            "and pass_rate (the mean of all gradable scores). Once every row is in, the rows\n"
+            "with MIN < pass_rate < MAX go to --filtered-output. Resumable like generate;\n"
+            "--start/--end split the work over jobs (one OUT per chunk)."
+        ),
+    )
+    _add_input_flags(pr, "--prompt-column", "column with the problem text (or chat messages)")
+    pr.add_argument(
+        "--uuid-column",
+        default=None,
+        metavar="COL",
+        help="column identifying a row for resume (default: hash of the prompt)",
+    )
+    pr.add_argument(
+        "--start",
+        metavar="N",
+        type=int,
+        default=None,
+        help="first row of the split to do (chunking)",
+    )
+    pr.add_argument(
+        "--end", metavar="N", type=int, default=None, help="row after the last to do (chunking)"
+    )
+    pr.add_argument(
+        "--output",
+        required=True,
+        type=Path,
+        metavar="OUT.jsonl",
+        help="every scored row (the resumable journal)",
+    )
+    pr.add_argument(
+        "--filtered-output",
+        type=Path,
+        default=None,
+        metavar="PATH.jsonl",
+        help="kept rows (default: OUT with .filtered.jsonl)",
+    )
+    pr.add_argument(
+        "--num-generations", metavar="N", type=int, default=8, help="completions per problem"
+    )
+    pr.add_argument(
+        "--reward",
+        dest="rewards",
+        action="append",
+        default=None,
+        metavar="NAME",
+        help="r1-rewards function name, repeatable (default: accuracy, which reads the "
+        "solution column)",
+    )
+    pr.add_argument(
+        "--reward-arg",
+        dest="reward_args",
+        action="append",
+        default=[],
+        metavar="FIELD=VALUE",
+        help="an r1_rewards.RewardArgs field, e.g. code_provider=local (repeatable)",
+    )
+    pr.add_argument(
+        "--pass-rate-min",
+        metavar="MIN",
+        type=float,
+        default=0.1,
+        help="keep rows with mean reward above this",
+    )
+    pr.add_argument(
+        "--pass-rate-max",
+        metavar="MAX",
+        type=float,
+        default=0.9,
+        help="keep rows with mean reward below this",
+    )
+    _add_endpoint_flags(pr)
+    pr.add_argument("--no-progress", action="store_true", help="no progress bar")
+
+    mix = commands.add_parser(
+        "mix",
+        help="build a dataset mixture from a YAML file",
+        formatter_class=_Formatter,
+        description=(
+            "Build open-r1's dataset_mixture (a YAML file holding it, or a whole recipe with\n"
+            "a dataset_mixture: key) and save it as a data set folder, with\n"
+            "mixture_report.json (rows per source). Sources are hub ids or local files."
+        ),
+    )
+    mix.add_argument(
+        "--config", required=True, type=Path, metavar="mixture.yaml", help="the mixture YAML"
+    )
+    mix.add_argument(
+        "--output", required=True, type=Path, metavar="DIR", help="folder for save_to_disk"
+    )
     return parser
+
+
+def _default_benchmarks() -> list[str]:
+    from r1_data.decontaminate import DEFAULT_BENCHMARKS
+
+    return list(DEFAULT_BENCHMARKS)
+
+
+def _run_decontaminate(args: argparse.Namespace) -> int:
+    from r1_data.decontaminate import (
+        decontaminate,
+        load_benchmarks,
+        load_default_benchmarks,
+        parse_benchmark_spec,
+    )
+    from r1_data.sources import load_source, write_dataset
+
+    if args.ngram_size < 1:
+        raise DataInputError(f"--ngram-size {args.ngram_size}: must be >= 1")
+    # Read and check everything before the long part starts.
+    specs = dict(parse_benchmark_spec(spec) for spec in args.benchmarks or [])
+    ds = load_source(args.dataset, args.config, split=args.split)
+    from r1_data.sources import require_columns
+
+    require_columns(ds, [args.problem_column], args.dataset)
+    benchmarks = load_benchmarks(specs) if specs else load_default_benchmarks()
+    result, report = decontaminate(
+        ds,
+        args.problem_column,
+        benchmarks,
+        ngram_size=args.ngram_size,
+        cleanup=args.cleanup,
+        num_proc=args.num_proc,
+        progress=not args.no_progress,
+    )
+    write_dataset(result, args.output)
+    print(report.summary() + f" -> {args.output}")
+    return 0
+
+
+def _parse_reward_args(pairs: list[str]) -> dict[str, object]:
+    import dataclasses
+
+    from r1_rewards import RewardArgs
+
+    fields = {f.name: f for f in dataclasses.fields(RewardArgs)}
+    out: dict[str, object] = {}
+    for pair in pairs:
+        name, sep, raw = pair.partition("=")
+        if not sep or name not in fields:
+            raise DataInputError(
+                f"--reward-arg {pair!r}: expected FIELD=VALUE with FIELD one of {', '.join(fields)}"
+            )
+        # RewardArgs postpones its annotations: the type is a string such as "float | None".
+        annotation = str(fields[name].type)
+        value: object = raw
+        try:
+            if raw.lower() in ("none", "null") and "None" in annotation:
+                value = None
+            elif annotation == "bool":
+                value = raw.lower() in ("1", "true", "yes")
+            elif annotation.startswith("float"):
+                value = float(raw)
+            elif annotation.startswith("int"):
+                value = int(raw)
+        except ValueError:
+            raise DataInputError(f"--reward-arg {pair!r}: {name} takes {annotation}") from None
+        out[name] = value
+    return out
+
+
+def _run_pass_rate(args: argparse.Namespace) -> int:
+    from r1_data.pass_rate import PassRateConfig, pass_rate
+
+    cfg = PassRateConfig(
+        dataset=args.dataset,
+        split=args.split,
+        config=args.config,
+        prompt_column=args.prompt_column,
+        output=args.output,
+        filtered_output=args.filtered_output,
+        base_urls=args.base_urls,
+        model=args.model,
+        num_generations=args.num_generations,
+        max_concurrency=args.max_concurrency,
+        temperature=args.temperature,
+        top_p=args.top_p,
+        max_tokens=args.max_tokens,
+        prompt_template=args.prompt_template,
+        system_prompt=args.system_prompt,
+        uuid_column=args.uuid_column,
+        start=args.start,
+        end=args.end,
+        timeout=args.timeout,
+        max_retries=args.max_retries,
+        backoff=args.backoff,
+        api_key=args.api_key,
+        progress=not args.no_progress,
+        reward_funcs=args.rewards or ["accuracy"],
+        reward_args=_parse_reward_args(args.reward_args),
+        pass_rate_min=args.pass_rate_min,
+        pass_rate_max=args.pass_rate_max,
+    )
+    report = pass_rate(cfg)
+    print(report.summary())
+    return 0 if report.generation.complete else EXIT_INCOMPLETE
+
+
+def _run_mix(args: argparse.Namespace) -> int:
+    import json
+
+    from r1_data.mixture import build_mixture, load_mixture_yaml
+
+    mixture = load_mixture_yaml(args.config)
+    result, report = build_mixture(mixture)
+    args.output.mkdir(parents=True, exist_ok=True)
+    result.save_to_disk(str(args.output))
+    (args.output / "mixture_report.json").write_text(json.dumps(report.to_dict(), indent=2) + "\n")
+    print(report.table())
+    print(f"saved to {args.output}")
+    return 0
 
 
 def _run_generate(args: argparse.Namespace) -> int:
@@ -209,12 +513,19 @@ def _run_generate(args: argparse.Namespace) -> int:
 
 def main(argv: list[str] | None = None) -> int:
     args = make_parser().parse_args(argv)
+    # r1-data's own progress at INFO; libraries only when they warn.
     logging.basicConfig(
-        level=logging.DEBUG if args.verbose else logging.INFO,
+        level=logging.DEBUG if args.verbose else logging.WARNING,
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
         stream=sys.stderr,
     )
-    runners = {"generate": _run_generate}
+    logging.getLogger("r1_data").setLevel(logging.DEBUG if args.verbose else logging.INFO)
+    runners = {
+        "generate": _run_generate,
+        "decontaminate": _run_decontaminate,
+        "pass-rate": _run_pass_rate,
+        "mix": _run_mix,
+    }
     try:
         return runners[args.command](args)
     except DataError as exc:
