@@ -108,24 +108,28 @@ class FakeOpenAI:
         if fault == "drop":
             request.transport.abort()
             return web.Response(status=200)
-        n = self.successes[prompt] = self.successes.get(prompt, 0) + 1
-        text = self.responder(prompt, n)
+        choices, completion_tokens = [], 0
+        for index in range(int(body.get("n") or 1)):  # distilabel asks for n choices at once
+            n = self.successes[prompt] = self.successes.get(prompt, 0) + 1
+            text = self.responder(prompt, n)
+            completion_tokens += len(text.split())
+            choices.append(
+                {
+                    "index": index,
+                    "message": {"role": "assistant", "content": text},
+                    "finish_reason": "stop",
+                }
+            )
         return web.json_response(
             {
                 "id": f"chatcmpl-{n}",
                 "object": "chat.completion",
                 "model": body["model"],
-                "choices": [
-                    {
-                        "index": 0,
-                        "message": {"role": "assistant", "content": text},
-                        "finish_reason": "stop",
-                    }
-                ],
+                "choices": choices,
                 "usage": {
                     "prompt_tokens": len(prompt.split()),
-                    "completion_tokens": len(text.split()),
-                    "total_tokens": len(prompt.split()) + len(text.split()),
+                    "completion_tokens": completion_tokens,
+                    "total_tokens": len(prompt.split()) + completion_tokens,
                 },
             }
         )

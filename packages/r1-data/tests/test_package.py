@@ -97,3 +97,46 @@ def test_distilabel_pipeline_has_open_r1s_shape():
         "max_new_tokens": 8192,
         "temperature": 0.6,
     }
+
+
+@pytest.mark.slow
+def test_generate_engine_distilabel_runs_against_the_server(
+    tmp_path, openai_server, write_jsonl, read_jsonl
+):
+    pytest.importorskip("distilabel", reason="the distilabel extra is not installed")
+    data = write_jsonl(tmp_path / "p.jsonl", [{"problem": f"p{i}"} for i in range(3)])
+    out = tmp_path / "d.jsonl"
+    code = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "r1_data.cli",
+            "generate",
+            "--engine",
+            "distilabel",
+            "--dataset",
+            str(data),
+            "--prompt-column",
+            "problem",
+            "--output",
+            str(out),
+            "--base-url",
+            openai_server.url,
+            "--model",
+            "teacher",
+            "--num-generations",
+            "2",
+            "--prompt-template",
+            "Q: {prompt} \\boxed{{}}",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=240,
+        cwd=tmp_path,
+    )
+    assert code.returncode == 0, code.stderr[-3000:]
+    rows = read_jsonl(out)
+    assert sorted(r["problem"] for r in rows) == ["p0", "p1", "p2"]
+    assert all(len(r["generation"]) == 2 for r in rows)
+    sent = {b["messages"][-1]["content"] for b in openai_server.bodies}
+    assert sent == {"Q: p0 \\boxed{}", "Q: p1 \\boxed{}", "Q: p2 \\boxed{}"}

@@ -19,7 +19,6 @@ Data flow: data set rows -> distilabel `TextGeneration` (template over the promp
 
 from __future__ import annotations
 
-import logging
 import warnings
 from typing import TYPE_CHECKING, Any
 
@@ -27,8 +26,6 @@ from r1_data.errors import MissingExtraError
 
 if TYPE_CHECKING:
     from r1_data.generate import GenerateConfig
-
-logger = logging.getLogger(__name__)
 
 
 def _import_distilabel() -> tuple[Any, Any, Any, Any]:
@@ -118,5 +115,6 @@ def run_distilabel(cfg: GenerateConfig) -> None:
         retries=cfg.max_retries,
     )
     distiset = pipeline.run(dataset=ds, use_cache=False)
+    # distilabel's own columns (`generation`, `distilabel_metadata`), as open-r1 gets them.
+    # No logging after this point: distilabel has replaced the handlers with its own queue.
     distiset["default"]["train"].to_json(str(cfg.output), lines=True)
-    logger.info("distilabel wrote %s", cfg.output)
