@@ -28,6 +28,14 @@ from r1_sandbox import LocalSandbox, Status
 pytestmark = pytest.mark.skipif(not sys.platform.startswith("linux"), reason="Linux sandbox")
 
 
+@pytest.fixture(scope="module", params=["warm", "cold"])
+def sandbox(request):
+    """Every hostile program against both ways a Python run starts (C++ is always cold)."""
+    box = LocalSandbox(concurrency=4, warm_python=2 if request.param == "warm" else 0)
+    yield box
+    box.close()
+
+
 @pytest.fixture(scope="module", autouse=True)
 def _isolated(sandbox):
     if sandbox.containment.problems:

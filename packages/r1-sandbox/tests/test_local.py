@@ -232,3 +232,30 @@ def test_unicode_and_bad_bytes(sandbox):
         "import sys; print('héllo ✓'); sys.stdout.flush(); sys.stdout.buffer.write(b'\\xff\\n')"
     )
     assert result.stdout == "héllo ✓\n\ufffd\n"
+
+
+WARM_VS_COLD = [
+    ("print(__name__, input())", "x\n"),
+    ("import sys; print(sys.argv); sys.exit(7)", ""),
+    ("def f():\n    raise KeyError('k')\nf()", ""),
+    ("x = (", ""),
+    ("import os; print(os.getcwd(), sorted(os.environ))", ""),
+]
+
+
+@pytest.mark.parametrize(("code", "stdin"), WARM_VS_COLD)
+def test_warm_spares_run_programs_as_a_cold_start_does(sandbox, code, stdin):
+    cold = LocalSandbox(concurrency=1, warm_python=0)
+    try:
+        expected = cold.run_sync(code, stdin=stdin)
+    finally:
+        cold.close()
+    got = sandbox.run_sync(code, stdin=stdin)
+    assert (got.status, got.exit_code, got.stdout) == (
+        expected.status,
+        expected.exit_code,
+        expected.stdout,
+    )
+    # Tracebacks name the same file and line, without the loader's frames.
+    assert got.stderr.splitlines()[-1:] == expected.stderr.splitlines()[-1:]
+    assert "_r1_" not in got.stderr

@@ -53,6 +53,42 @@ def _kill(proc: subprocess.Popen[bytes]) -> None:
             kill(proc.pid, signal.SIGKILL)
 
 
+def spawn(
+    argv: Sequence[str],
+    *,
+    env: Mapping[str, str] | None = None,
+    cwd: str | None = None,
+    pass_fds: Sequence[int] = (),
+    user: int | None = None,
+    group: int | None = None,
+) -> subprocess.Popen[bytes]:
+    """Start `argv` in its own session with piped stdin, stdout and stderr."""
+    return subprocess.Popen(
+        list(argv),
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        env=dict(env) if env is not None else None,
+        cwd=cwd,
+        pass_fds=tuple(pass_fds),
+        start_new_session=True,
+        user=user,
+        group=group,
+        extra_groups=[] if user is not None else None,
+    )
+
+
+def discard(proc: subprocess.Popen[bytes]) -> None:
+    """Kill and reap a process that will not be supervised (a spare warm sandbox)."""
+    _kill(proc)
+    os.waitpid(proc.pid, 0)
+    proc.returncode = -signal.SIGKILL
+    for stream in (proc.stdin, proc.stdout, proc.stderr):
+        with contextlib.suppress(OSError):
+            if stream is not None:
+                stream.close()
+
+
 def execute(
     argv: Sequence[str],
     *,
@@ -68,21 +104,21 @@ def execute(
     """Run `argv` until it exits, `timeout` wall seconds pass, or stdout passes the cap."""
     start = time.monotonic()
     try:
-        proc = subprocess.Popen(
-            list(argv),
-            stdin=subprocess.PIPE,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            env=dict(env) if env is not None else None,
-            cwd=cwd,
-            pass_fds=tuple(pass_fds),
-            start_new_session=True,
-            user=user,
-            group=group,
-            extra_groups=[] if user is not None else None,
-        )
+        proc = spawn(argv, env=env, cwd=cwd, pass_fds=pass_fds, user=user, group=group)
     except OSError as exc:
         return Outcome(None, b"", b"", 0.0, 0.0, 0, spawn_error=f"cannot start {argv[0]}: {exc}")
+    return supervise(proc, stdin=stdin, timeout=timeout, output_limit=output_limit, start=start)
+
+
+def supervise(
+    proc: subprocess.Popen[bytes],
+    *,
+    stdin: bytes,
+    timeout: float,
+    output_limit: int,
+    start: float,
+) -> Outcome:
+    """Feed, read and time a started process until it exits, times out or floods."""
     deadline = start + timeout
     assert proc.stdin and proc.stdout and proc.stderr
     out = bytearray()

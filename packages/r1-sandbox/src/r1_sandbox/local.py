@@ -34,6 +34,7 @@ limits -> `RunResult`.
 from __future__ import annotations
 
 import asyncio
+import collections
 import contextlib
 import functools
 import logging
@@ -42,13 +43,15 @@ import resource
 import shutil
 import signal
 import tempfile
+import threading
+import time
 from collections.abc import Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Literal
 
-from r1_sandbox import _containment
-from r1_sandbox._process import Outcome, execute
+from r1_sandbox import _containment, _warm
+from r1_sandbox._process import Outcome, execute, spawn, supervise
 from r1_sandbox.base import Sandbox
 from r1_sandbox.errors import BackendConfigError, ContainmentUnavailableError
 from r1_sandbox.languages import Language, get_language
@@ -90,6 +93,8 @@ class LocalSandbox(Sandbox):
         max_processes: RLIMIT_NPROC of a run (processes and threads).
         scratch_mb: size of the run's writable tmpfs (cwd and /tmp each).
         compile_timeout, compile_memory_mb: limits of the compiler.
+        warm_python: spare sandboxes with a started interpreter kept ready for Python
+            jobs (see `r1_sandbox._warm`); 0 starts every run cold.
     """
 
     name = "local"
@@ -104,6 +109,7 @@ class LocalSandbox(Sandbox):
         scratch_mb: int = 64,
         compile_timeout: float = 30.0,
         compile_memory_mb: int = 2048,
+        warm_python: int = 2,
     ) -> None:
         super().__init__(concurrency or os.cpu_count() or 2)
         if isolation not in ("auto", "strict", "none"):
@@ -129,6 +135,10 @@ class LocalSandbox(Sandbox):
                 "strict isolation is not available: " + "; ".join(found.problems)
             )
         self.containment = found
+        self.warm_python = warm_python if found.bwrap else 0
+        self._spares: collections.deque[_warm.WarmSandbox] = collections.deque()
+        self._spares_lock = threading.Lock()
+        self._closed = False
         self._executor = ThreadPoolExecutor(self.concurrency, thread_name_prefix="r1-sandbox")
         self._root = tempfile.mkdtemp(prefix="r1-sandbox-")
         self._chown(self._root)
@@ -236,6 +246,65 @@ class LocalSandbox(Sandbox):
             if scratch is not None:
                 shutil.rmtree(scratch, ignore_errors=True)
 
+    # -- warm Python sandboxes -----------------------------------------------------------
+
+    def _spawn_spare(self) -> _warm.WarmSandbox | None:
+        c = self.containment
+        assert c.bwrap is not None
+        read, write = os.pipe()
+        argv = _containment.base_argv(c.bwrap, tmp_bytes=self.scratch_mb << 20)
+        argv += ["--size", str(self.scratch_mb << 20), "--tmpfs", _containment.WORKDIR]
+        argv += ["--chdir", _containment.WORKDIR, "--", "python3", "-c", _warm.LOADER, str(read)]
+        try:
+            proc = spawn(argv, env={}, pass_fds=[read], user=c.run_as, group=c.run_as)
+        except OSError:
+            os.close(write)
+            return None
+        finally:
+            os.close(read)
+        return _warm.WarmSandbox(proc, write)
+
+    def _take_spare(self) -> _warm.WarmSandbox | None:
+        """A live spare (refilling the pool behind it), or None to run cold."""
+        taken = None
+        with self._spares_lock:
+            while self._spares and taken is None:
+                spare = self._spares.popleft()
+                if spare.alive():
+                    taken = spare
+                else:
+                    spare.drop()
+            missing = 0 if self._closed else self.warm_python - len(self._spares)
+        for _ in range(missing):
+            fresh = self._spawn_spare()
+            if fresh is None:
+                break
+            with self._spares_lock:
+                if self._closed:
+                    fresh.drop()
+                    break
+                self._spares.append(fresh)
+        return taken
+
+    def _run_warm(self, job: Job) -> Outcome | None:
+        spare = self._take_spare()
+        if spare is None:
+            return None
+        limits = _warm.rlimits(
+            memory_mb=job.memory_mb, max_processes=self.max_processes, file_mb=self.scratch_mb
+        )
+        start = time.monotonic()
+        if not spare.hand_over(job.code, cpu_s=job.timeout, limits=limits):
+            spare.drop()
+            return None
+        return supervise(
+            spare.proc,
+            stdin=job.stdin.encode(),
+            timeout=job.timeout,
+            output_limit=self.output_limit,
+            start=start,
+        )
+
     # -- compile once -------------------------------------------------------------------
 
     async def _compile(self, job: Job, lang: Language) -> _Build | RunResult:
@@ -315,6 +384,11 @@ class LocalSandbox(Sandbox):
         )
 
     async def _execute(self, job: Job, lang: Language, build: _Build | None) -> RunResult:
+        if self.warm_python and lang.name == "python" and not job.files:
+            loop = asyncio.get_running_loop()
+            warm = await loop.run_in_executor(self._executor, self._run_warm, job)
+            if warm is not None:
+                return self._verdict(warm, job.timeout, job.memory_mb)
         files = dict(job.files)
         if build is None:
             files[lang.source] = job.code
@@ -374,6 +448,11 @@ class LocalSandbox(Sandbox):
             shutil.rmtree(build.directory, ignore_errors=True)
 
     async def aclose(self) -> None:
+        with self._spares_lock:
+            self._closed = True
+            spares, self._spares = list(self._spares), collections.deque()
+        for spare in spares:
+            spare.drop()
         self._executor.shutdown(wait=False, cancel_futures=True)
         with contextlib.suppress(OSError):
             shutil.rmtree(self._root)

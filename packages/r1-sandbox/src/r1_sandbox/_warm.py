@@ -1,0 +1,125 @@
+"""Warm Python sandboxes: the namespaces and the interpreter start before the job arrives.
+
+Most of a trivial Python run is fixed cost: creating the namespaces and mounts (~10 ms on
+a small VM) and starting CPython (~10-15 ms). A warm sandbox pays both ahead of time,
+while the previous run executes: it is an ordinary single-use sandbox (fresh namespaces,
+fresh tmpfs, its own interpreter) whose interpreter waits on a private pipe for one job
+(limits, then the code), sets the rlimits inside the user namespace as `prlimit` would,
+writes `main.py` and executes it as `__main__`, as `python3 main.py` would. Nothing is
+shared between runs: a warm sandbox serves one job and dies, and a fresh one is spawned
+to replace it.
+
+Differences from a cold `python3 main.py`, all small: the interpreter has also imported
+`json`, `resource` and `traceback`; the CPU limit counts from the hand-over; the wall time
+(`time_s`) counts from the hand-over.
+
+Data flow: `LocalSandbox` keeps `warm_python` spares -> a Python job takes one -> header
+and code down the control pipe -> `_process.supervise` as for any run.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import resource
+import subprocess
+
+from r1_sandbox._process import discard
+
+# Runs inside the sandbox as `python3 -c LOADER FD`. Names it leaves in __main__ are
+# removed before the program runs in that same namespace.
+LOADER = r"""
+import os, sys
+def _r1_load():
+    import json, resource
+    fd = int(sys.argv[1])
+    chunks = []
+    while True:
+        chunk = os.read(fd, 1 << 16)
+        if not chunk:
+            break
+        chunks.append(chunk)
+    os.close(fd)
+    data = b"".join(chunks)
+    if not data:
+        os._exit(0)
+    header, _, code = data.partition(b"\n")
+    job = json.loads(header)
+    used = resource.getrusage(resource.RUSAGE_SELF)
+    cpu = int(used.ru_utime + used.ru_stime) + job["cpu"]
+    resource.setrlimit(resource.RLIMIT_CPU, (cpu, cpu + 1))
+    for name, value in job["limits"].items():
+        resource.setrlimit(getattr(resource, name), (value, value))
+    with open("main.py", "wb") as fh:
+        fh.write(code)
+    sys.argv[:] = ["main.py"]
+    sys.path[0] = os.getcwd()
+    return code
+_r1_code = _r1_load()
+del _r1_load
+try:
+    _r1_code = compile(_r1_code, os.path.join(os.getcwd(), "main.py"), "exec")
+except SyntaxError as _r1_error:
+    import traceback
+    traceback.print_exception(type(_r1_error), _r1_error, None)
+    sys.exit(1)
+__file__ = os.path.join(os.getcwd(), "main.py")
+del os, sys
+try:
+    exec(globals().pop("_r1_code"), globals())
+except SystemExit:
+    raise
+except BaseException as _r1_error:
+    import sys, traceback
+    traceback.print_exception(type(_r1_error), _r1_error, _r1_error.__traceback__.tb_next)
+    sys.exit(1)
+"""
+
+
+class WarmSandbox:
+    """One spare sandbox: its process and the write end of its control pipe."""
+
+    def __init__(self, proc: subprocess.Popen[bytes], control: int) -> None:
+        self.proc = proc
+        self.control = control
+
+    def alive(self) -> bool:
+        """Whether the spare is still waiting (checked without reaping it)."""
+        try:
+            info = os.waitid(os.P_PID, self.proc.pid, os.WEXITED | os.WNOHANG | os.WNOWAIT)
+        except ChildProcessError:
+            return False
+        return info is None
+
+    def hand_over(self, code: str, *, cpu_s: float, limits: dict[str, int]) -> bool:
+        """Send the job; False if the spare died (the caller then runs it cold)."""
+        header = json.dumps({"cpu": max(1, int(cpu_s + 0.999)), "limits": limits}).encode()
+        data = memoryview(header + b"\n" + code.encode())
+        try:
+            while data:
+                data = data[os.write(self.control, data) :]
+        except OSError:
+            return False
+        finally:
+            os.close(self.control)
+        return True
+
+    def drop(self) -> None:
+        with contextlib.suppress(OSError):
+            os.close(self.control)
+        discard(self.proc)
+
+
+def rlimits(*, memory_mb: int, max_processes: int, file_mb: int) -> dict[str, int]:
+    """The rlimits a warm sandbox sets, by `resource` name (the same as `prlimit`'s)."""
+    return {
+        "RLIMIT_AS": memory_mb << 20,
+        "RLIMIT_FSIZE": file_mb << 20,
+        "RLIMIT_CORE": 0,
+        "RLIMIT_NOFILE": 256,
+        "RLIMIT_NPROC": max_processes,
+    }
+
+
+assert all(hasattr(resource, name) for name in rlimits(memory_mb=1, max_processes=1, file_mb=1))
