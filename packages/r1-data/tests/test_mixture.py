@@ -207,3 +207,11 @@ def test_yaml_file_or_whole_recipe(tmp_path, sources):
     assert cfg.seed == 3 and cfg.datasets[0].weight == 0.5
     with pytest.raises(DataInputError, match="cannot read mixture file"):
         load_mixture_yaml(tmp_path / "missing.yaml")
+
+
+def test_a_folder_of_files_is_one_source(tmp_path, write_jsonl):
+    folder = tmp_path / "shards"
+    write_jsonl(folder / "part-0.jsonl", [{"prompt": "x0"}, {"prompt": "x1"}])
+    write_jsonl(folder / "part-1.jsonl", [{"prompt": "x2"}])
+    ds = get_dataset(mix([{"id": str(folder)}]))
+    assert sorted(ds["train"]["prompt"]) == ["x0", "x1", "x2"]

@@ -5,6 +5,9 @@ OpenAI-compatible servers with a resumable journal (`generate`), remove benchmar
 (`decontaminate`), keep the problems a model solves sometimes (`pass_rate`). Importing
 this package loads neither `datasets` nor numpy nor any training library; each stage
 imports what it needs when called.
+
+Data flow: sources -> `get_dataset` / `load_source` -> `generate` -> `decontaminate` ->
+`pass_rate` -> data sets for r1-train (SFT, then GRPO).
 """
 
 from __future__ import annotations

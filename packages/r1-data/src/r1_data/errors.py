@@ -11,7 +11,9 @@
 
 A single failed request is not an error: it is retried with backoff, and a row whose
 requests keep failing is counted in the run's report and retried by the next run.
-The CLI turns every `DataError` into one line on stderr and exit status 2.
+
+Data flow: raised by every stage -> caught once by `r1_data.cli.main` -> one line on
+stderr, exit status 2.
 """
 
 from __future__ import annotations
