@@ -75,13 +75,23 @@ class Benchmark:
             )
 
 
-# open-r1's benchmark list: name -> (hub id, config, split, problem column).
+# open-r1's benchmark list: name -> (hub id, config, split, problem column). LiveCodeBench
+# is a script data set that `datasets` >= 4 no longer runs; its v4 and v5 releases
+# (open-r1's `version_tag="v4_v5"`) are read as the JSON-lines files of that repository.
 DEFAULT_BENCHMARKS: dict[str, tuple[str, str | None, str, str]] = {
     "aime_2024": ("HuggingFaceH4/aime_2024", None, "train", "problem"),
     "aime_2025": ("yentinglin/aime_2025", None, "train", "problem"),
     "math_500": ("HuggingFaceH4/MATH-500", None, "test", "problem"),
     "gpqa": ("Idavidrein/gpqa", "gpqa_diamond", "train", "Question"),
-    "lcb": ("livecodebench/code_generation_lite", None, "test", "question_content"),
+    "lcb": ("livecodebench/code_generation_lite", None, "train", "question_content"),
+}
+_DEFAULT_LOAD_KWARGS: dict[str, dict[str, object]] = {
+    "lcb": {
+        "data_files": [
+            "hf://datasets/livecodebench/code_generation_lite/test4.jsonl",
+            "hf://datasets/livecodebench/code_generation_lite/test5.jsonl",
+        ]
+    },
 }
 
 
@@ -403,13 +413,25 @@ def contamination_flags(
 
 def load_benchmarks(
     specs: Mapping[str, tuple[str, str | None, str | None, str]],
+    load_kwargs: Mapping[str, dict[str, object]] | None = None,
 ) -> list[Benchmark]:
-    """Benchmarks from `name -> (path or hub id, config, split, column)`; each must load."""
+    """Benchmarks from `name -> (path or hub id, config, split, column)`; each must load.
+
+    `load_kwargs[name]` with `data_files` reads those JSON-lines files instead of the id.
+    """
     from r1_data.sources import load_source, require_columns
 
     out = []
     for name, (source, config, split, column) in specs.items():
-        ds = load_source(source, config, split=split)
+        kwargs = load_kwargs.get(name, {}) if load_kwargs else {}
+        if "data_files" in kwargs:
+            try:
+                ds = load_source("json", None, split=split, **kwargs)
+            except DataInputError as exc:
+                reason = str(exc).split(": ", 1)[-1]
+                raise DataInputError(f"cannot read {source!r}: {reason}") from exc
+        else:
+            ds = load_source(source, config, split=split)
         require_columns(ds, [column], f"benchmark {name} ({source})")
         out.append(Benchmark(name, [p if isinstance(p, str) else "" for p in ds[column]]))
         logger.info("benchmark %s: %d problems from %s", name, len(ds), source)
@@ -423,7 +445,7 @@ def load_default_benchmarks() -> list[Benchmark]:
     out = []
     for name, spec in DEFAULT_BENCHMARKS.items():
         try:
-            out.extend(load_benchmarks({name: spec}))
+            out.extend(load_benchmarks({name: spec}, _DEFAULT_LOAD_KWARGS))
         except DataError as exc:
             logger.warning("default benchmark %s skipped: %s", name, exc)
     if not out:
