@@ -487,3 +487,59 @@ def test_non_root_caller(host_server, tmp_path):
     assert out["home"] == "False\n"
     assert out["bomb"] in ("TLE", "RE")
     assert accepted == []
+
+
+# ---- cgroups: the whole tree's memory -------------------------------------------------------
+
+TREE_HOG_PY = """
+import os, time
+pids = []
+for _ in range(6):
+    pid = os.fork()
+    if pid == 0:
+        x = bytearray(150 << 20)
+        time.sleep(1)
+        os._exit(0)
+    pids.append(pid)
+print([os.waitpid(p, 0)[1] for p in pids])
+"""
+
+TREE_HOG_CPP = """
+#include <cstdlib>
+#include <cstring>
+#include <sys/wait.h>
+#include <unistd.h>
+int main() {
+    for (int i = 0; i < 6; ++i)
+        if (fork() == 0) { char* p = (char*)std::malloc(150 << 20); std::memset(p, 1, 150 << 20); sleep(1); _exit(p[i << 12] - 1); }  // use it, or -O2 drops it
+    while (wait(nullptr) > 0) {}
+}
+"""
+
+
+@pytest.mark.parametrize(("language", "code"), [("python", TREE_HOG_PY), ("cpp", TREE_HOG_CPP)])
+def test_memory_of_the_whole_tree_is_bounded_by_a_cgroup(sandbox, language, code):
+    """Six children of 150 MB each stay under the 256 MB rlimit one by one, not together."""
+    if sandbox.containment.cgroups is None:
+        pytest.skip("no writable cgroup tree here: memory is bounded per process only")
+    result = sandbox.run_sync(code, language, memory_mb=256, timeout=20)
+    assert result.status is Status.MLE, result
+    assert result.memory_mb is not None and result.memory_mb <= 256 + 2 * sandbox.scratch_mb + 16
+
+
+def test_cgroup_measures_the_runs_own_peak(sandbox):
+    if sandbox.containment.cgroups is None:
+        pytest.skip("no writable cgroup tree here")
+    small = sandbox.run_sync("print(1)")
+    big = sandbox.run_sync(
+        "x = bytearray(200 << 20)\nx[::4096] = b'1' * len(x[::4096])\nprint(len(x))"
+    )
+    assert small.memory_mb is not None and small.memory_mb < 64
+    assert big.memory_mb is not None and 200 <= big.memory_mb < 300
+    time.sleep(0.2)
+    leftover = [
+        d
+        for d in os.listdir(sandbox.containment.cgroups.memory_parent)
+        if d.startswith(f"r1-sandbox-{os.getpid()}-")
+    ]
+    assert len(leftover) <= sandbox.warm_python  # only the spares waiting for a job

@@ -28,6 +28,8 @@ import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from r1_sandbox._cgroup import Cgroups, detect
+
 logger = logging.getLogger(__name__)
 
 #: The unprivileged uid/gid a root caller drops to (nobody on Debian, Fedora, Arch).
@@ -53,6 +55,7 @@ class Containment:
     run_as: int | None = None  # uid (and gid) to drop to before bwrap, None = stay
     prlimit: str | None = None  # rlimits inside the namespaces, by this binary
     problems: tuple[str, ...] = field(default_factory=tuple)
+    cgroups: Cgroups | None = None  # per-run memory + pids cgroups, where writable
 
     @property
     def isolated(self) -> bool:
@@ -67,6 +70,7 @@ class Containment:
             else [],
             "run_as_uid": self.run_as if self.run_as is not None else os.geteuid(),
             "rlimits_inside": bool(self.prlimit),
+            "cgroups": self.cgroups.describe() if self.cgroups else None,
             "problems": list(self.problems),
         }
 
@@ -197,7 +201,16 @@ def probe() -> Containment:
                 "bombs and leftover processes are NOT contained"
             )
             bwrap = None
-    found = Containment(bwrap=bwrap, run_as=run_as, prlimit=prlimit, problems=tuple(problems))
+    cgroups = detect() if bwrap else None
+    if cgroups is None:
+        # Not a problem: rlimits still bound each process. Said once, at INFO.
+        logger.info(
+            "r1-sandbox: no writable cgroup tree (needs root on cgroup v1 or a delegated v2 "
+            "subtree): memory is bounded per process, not per run"
+        )
+    found = Containment(
+        bwrap=bwrap, run_as=run_as, prlimit=prlimit, problems=tuple(problems), cgroups=cgroups
+    )
     if problems:
         logger.warning(
             "r1-sandbox local containment is incomplete:\n  - %s", "\n  - ".join(problems)

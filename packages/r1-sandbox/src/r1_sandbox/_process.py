@@ -42,6 +42,8 @@ class Outcome:
     timed_out: bool = False
     stdout_overflow: bool = False
     spawn_error: str = ""
+    cgroup_peak_mb: float | None = None  # the run's whole tree, where a cgroup measured it
+    cgroup_oom: bool = False
 
 
 def _kill(proc: subprocess.Popen[bytes]) -> None:

@@ -25,6 +25,7 @@ import os
 import resource
 import subprocess
 
+from r1_sandbox._cgroup import RunCgroup
 from r1_sandbox._process import discard
 
 # Runs inside the sandbox as `python3 -c LOADER FD`. Names it leaves in __main__ are
@@ -80,9 +81,12 @@ except BaseException as _r1_error:
 class WarmSandbox:
     """One spare sandbox: its process and the write end of its control pipe."""
 
-    def __init__(self, proc: subprocess.Popen[bytes], control: int) -> None:
+    def __init__(
+        self, proc: subprocess.Popen[bytes], control: int, cgroup: RunCgroup | None = None
+    ) -> None:
         self.proc = proc
         self.control = control
+        self.cgroup = cgroup
 
     def alive(self) -> bool:
         """Whether the spare is still waiting (checked without reaping it)."""
@@ -109,6 +113,8 @@ class WarmSandbox:
         with contextlib.suppress(OSError):
             os.close(self.control)
         discard(self.proc)
+        if self.cgroup is not None:
+            self.cgroup.remove()
 
 
 def rlimits(*, memory_mb: int, max_processes: int, file_mb: int) -> dict[str, int]:

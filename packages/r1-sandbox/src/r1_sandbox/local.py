@@ -11,13 +11,15 @@ Guarantees (with bwrap and prlimit present, as root or as a normal user):
   unprivileged uid (root callers drop to nobody before entering);
 - bounded resources: RLIMIT_NPROC (fork bombs), RLIMIT_AS (memory), RLIMIT_CPU,
   RLIMIT_FSIZE, no core dumps, and tmpfs sizes; stdout is cut at `output_limit` (OLE);
+  where the cgroup tree is writable (root on cgroup v1, or a delegated v2 subtree), a
+  per-run memory + pids cgroup bounds the whole process tree and measures its peak;
 - nothing left behind: the run is PID 1's child in its namespace, so when it ends or is
   killed every process it started dies with it (`--die-with-parent` covers the judge).
 
 Not guaranteed:
 - kernel attack surface: there is no seccomp filter; a kernel exploit escapes;
-- memory of a whole process tree: RLIMIT_AS bounds each process, so the worst case is
-  `max_processes x memory_mb` (no cgroup is used);
+- memory of a whole process tree without a writable cgroup tree: RLIMIT_AS bounds each
+  process, so the worst case is `max_processes x memory_mb`;
 - read access to the system directories (/usr, /lib): programs can read installed
   software, which is what lets them run at all;
 - without bwrap or prlimit (logged loudly once) the items above that need them.
@@ -50,7 +52,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Literal
 
-from r1_sandbox import _containment, _warm
+from r1_sandbox import _cgroup, _containment, _warm
 from r1_sandbox._process import Outcome, execute, spawn, supervise
 from r1_sandbox.base import Sandbox
 from r1_sandbox.errors import BackendConfigError, ContainmentUnavailableError
@@ -231,8 +233,11 @@ class LocalSandbox(Sandbox):
                     fh.write(content.encode() if isinstance(content, str) else content)
             if build is not None:
                 shutil.copy2(build.binary, scratch)
+        cgroup = self._cgroup(memory_mb)
+        if cgroup is not None:
+            argv = cgroup.wrap(argv)
         try:
-            return await self._in_thread(
+            outcome = await self._in_thread(
                 argv,
                 stdin=stdin.encode(),
                 env=_containment.SANDBOX_ENV if self.containment.bwrap is None else {},
@@ -240,11 +245,31 @@ class LocalSandbox(Sandbox):
                 timeout=timeout,
                 pass_fds=fds,
             )
+            if cgroup is not None:
+                outcome.cgroup_peak_mb = cgroup.peak_mb()
+                outcome.cgroup_oom = cgroup.oom_killed()
+            return outcome
         finally:
             for fd in fds:
                 os.close(fd)
             if scratch is not None:
                 shutil.rmtree(scratch, ignore_errors=True)
+            if cgroup is not None:
+                cgroup.remove()
+
+    def _cgroup(self, memory_mb: int) -> _cgroup.RunCgroup | None:
+        cgroups = self.containment.cgroups
+        if cgroups is None:
+            return None
+        return cgroups.create(
+            memory_bytes=self._tree_memory(memory_mb),
+            max_pids=self.max_processes + 4,  # + sh/bwrap, bwrap's init
+            owner=self.containment.run_as,
+        )
+
+    def _tree_memory(self, memory_mb: int) -> int:
+        # The program's limit, plus what its tmpfs files may hold and bwrap's own pages.
+        return (memory_mb + 2 * self.scratch_mb + 16) << 20
 
     # -- warm Python sandboxes -----------------------------------------------------------
 
@@ -255,14 +280,19 @@ class LocalSandbox(Sandbox):
         argv = _containment.base_argv(c.bwrap, tmp_bytes=self.scratch_mb << 20)
         argv += ["--size", str(self.scratch_mb << 20), "--tmpfs", _containment.WORKDIR]
         argv += ["--chdir", _containment.WORKDIR, "--", "python3", "-c", _warm.LOADER, str(read)]
+        cgroup = self._cgroup(self.compile_memory_mb)  # narrowed to the job's at hand-over
+        if cgroup is not None:
+            argv = cgroup.wrap(argv)
         try:
             proc = spawn(argv, env={}, pass_fds=[read], user=c.run_as, group=c.run_as)
         except OSError:
             os.close(write)
+            if cgroup is not None:
+                cgroup.remove()
             return None
         finally:
             os.close(read)
-        return _warm.WarmSandbox(proc, write)
+        return _warm.WarmSandbox(proc, write, cgroup)
 
     def _take_spare(self) -> _warm.WarmSandbox | None:
         """A live spare (refilling the pool behind it), or None to run cold."""
@@ -293,17 +323,28 @@ class LocalSandbox(Sandbox):
         limits = _warm.rlimits(
             memory_mb=job.memory_mb, max_processes=self.max_processes, file_mb=self.scratch_mb
         )
+        if spare.cgroup is not None:
+            try:
+                spare.cgroup.set_memory(self._tree_memory(job.memory_mb))
+            except OSError:
+                spare.drop()
+                return None
         start = time.monotonic()
         if not spare.hand_over(job.code, cpu_s=job.timeout, limits=limits):
             spare.drop()
             return None
-        return supervise(
+        outcome = supervise(
             spare.proc,
             stdin=job.stdin.encode(),
             timeout=job.timeout,
             output_limit=self.output_limit,
             start=start,
         )
+        if spare.cgroup is not None:
+            outcome.cgroup_peak_mb = spare.cgroup.peak_mb()
+            outcome.cgroup_oom = spare.cgroup.oom_killed()
+            spare.cgroup.remove()
+        return outcome
 
     # -- compile once -------------------------------------------------------------------
 
@@ -357,6 +398,8 @@ class LocalSandbox(Sandbox):
         # this process's peak at exec (vfork). Only a peak above ours is the program's.
         own_kb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
         memory = round(outcome.max_rss_kb / 1024, 2) if outcome.max_rss_kb > own_kb else None
+        if outcome.cgroup_peak_mb is not None:
+            memory = outcome.cgroup_peak_mb  # the whole tree, and only the tree
         message = ""
         if outcome.spawn_error:
             return RunResult.system_error(outcome.spawn_error)
@@ -364,6 +407,9 @@ class LocalSandbox(Sandbox):
             status, message = Status.OLE, f"stdout passed {self.output_limit} bytes"
         elif outcome.timed_out or outcome.cpu_s >= timeout or rc == -signal.SIGXCPU:
             status, message = Status.TLE, f"time limit {timeout:g}s"
+        elif outcome.cgroup_oom:
+            # The kernel killed something in the run's tree to hold its memory limit.
+            status, message = Status.MLE, f"memory limit {memory_mb} MB (OOM kill)"
         elif rc == 0:
             status = Status.OK
         elif rc == 1 and stderr.startswith("bwrap:"):
