@@ -146,9 +146,10 @@ def main() -> None:
 
     box.close()
     shutil.rmtree(work)
+    desc = box.containment.describe()
     print(
-        f"local sandbox: {box.containment.describe()['namespaces']} namespaces, run as uid "
-        f"{box.containment.describe()['run_as_uid']}, {workers} CPUs"
+        f"local sandbox: {', '.join(desc['namespaces'])} namespaces; run as uid "
+        f"{desc['run_as_uid']}; cgroups: {desc['cgroups'] or 'none'}; {workers} CPUs"
     )
     print(f"{'case':<46} {'bare':>12} {'r1 sandbox':>12} {'ratio':>7}")
     for case, bare, ours, ratio in rows:
