@@ -258,7 +258,8 @@ class MathPool:
             # 3. Kill whoever is still on one item past the limit.
             now = time.monotonic()
             for worker in list(self._workers):
-                if worker.busy and now - worker.item_started > timeout:
+                # `chunk` is empty between a chunk's last answer and its "done": not stuck.
+                if worker.busy and worker.chunk and now - worker.item_started > timeout:
                     uid, _ = worker.chunk[0]
                     outcomes[uid] = TIMED_OUT
                     remaining -= 1

@@ -179,8 +179,19 @@ def main(read_fd: int, write_fd: int, memory_mb: int) -> None:
                 outcome = grader.grade(mode, gold, text, timeout)
             except BaseException:
                 outcome = 0
-            outbox.send((uid, outcome))
-        outbox.send(("done",))
+            if not _send(outbox, (uid, outcome)):
+                return
+        if not _send(outbox, ("done",)):
+            return
+
+
+def _send(outbox: Connection, message: tuple[Any, ...]) -> bool:
+    """Send to the parent; False when it has gone (closed the pool, or exited)."""
+    try:
+        outbox.send(message)
+    except (BrokenPipeError, OSError):
+        return False
+    return True
 
 
 if __name__ == "__main__":

@@ -1,0 +1,91 @@
+"""A tiny Qwen2 student and its tokenizer, made offline in seconds.
+
+The real recipe distils into Qwen2.5 / Qwen2.5-Math checkpoints downloaded from the Hub;
+here nothing can be downloaded, and a newcomer should not need a GPU to watch the method
+work. So the student has the *architecture* of the real ones (Qwen2: grouped-query
+attention, RoPE, RMSNorm, SwiGLU, tied embeddings) at 0.14 M parameters, initialised from
+a config, and its tokenizer is a byte-level BPE trained on the task's own text.
+
+Two details decide whether the tiny run can learn at all:
+- digits are split one per token (as Qwen's own tokenizer does): a BPE that merges "57"
+  into one token hides the column structure of the sum from the model;
+- `<think>`, `</think>`, `<answer>`, `</answer>` are ordinary tokens, not special ones:
+  TRL decodes completions with `skip_special_tokens=True`, and a special `<think>` would
+  vanish before the format reward ever sees it (the format reward would then be 0 forever).
+
+Data flow: the task's corpus (prompts and teacher traces) -> BPE tokenizer with a ChatML
+template -> saved beside a randomly initialised Qwen2 model -> SFT, then GRPO.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+# ChatML, as Qwen2.5 and DeepSeek-R1-Distill-Qwen use; the assistant turn ends with
+# <|im_end|>, which is the EOS that stops generation.
+CHAT_TEMPLATE = (
+    "{% for message in messages %}"
+    "<|im_start|>{{ message['role'] }}\n{{ message['content'] }}<|im_end|>\n"
+    "{% endfor %}"
+    "{% if add_generation_prompt %}<|im_start|>assistant\n{% endif %}"
+)
+SPECIAL_TOKENS = ["<|endoftext|>", "<|im_start|>", "<|im_end|>"]
+REASONING_TAGS = ["<think>", "</think>", "<answer>", "</answer>"]
+
+
+def train_tokenizer(texts: Iterable[str], vocab_size: int = 300) -> Any:
+    """A byte-level BPE over `texts`, digits one per token, as a transformers tokenizer."""
+    from tokenizers import Tokenizer, decoders, models, pre_tokenizers, trainers
+    from transformers import PreTrainedTokenizerFast
+
+    core = Tokenizer(models.BPE())
+    core.pre_tokenizer = pre_tokenizers.Sequence(
+        [
+            pre_tokenizers.Digits(individual_digits=True),
+            pre_tokenizers.ByteLevel(add_prefix_space=False),
+        ]
+    )
+    core.decoder = decoders.ByteLevel()
+    trainer = trainers.BpeTrainer(
+        vocab_size=vocab_size,
+        special_tokens=SPECIAL_TOKENS,
+        initial_alphabet=pre_tokenizers.ByteLevel.alphabet(),
+        show_progress=False,
+    )
+    core.train_from_iterator(texts, trainer)
+    # Ordinary (non-special) added tokens: matched whole, kept by skip_special_tokens.
+    core.add_tokens(REASONING_TAGS)
+    tokenizer = PreTrainedTokenizerFast(
+        tokenizer_object=core,
+        eos_token="<|im_end|>",
+        pad_token="<|endoftext|>",
+        unk_token=None,
+    )
+    tokenizer.chat_template = CHAT_TEMPLATE
+    return tokenizer
+
+
+def tiny_qwen2(tokenizer: Any, seed: int, hidden: int = 64, layers: int = 2) -> Any:
+    """A randomly initialised Qwen2 causal LM sized for a CPU (0.14 M parameters at 64/2)."""
+    import torch
+    from transformers import Qwen2Config, Qwen2ForCausalLM
+
+    config = Qwen2Config(
+        vocab_size=len(tokenizer),
+        hidden_size=hidden,
+        intermediate_size=4 * hidden,
+        num_hidden_layers=layers,
+        num_attention_heads=4,
+        num_key_value_heads=2,  # grouped-query attention, as in Qwen2.5
+        max_position_embeddings=256,
+        tie_word_embeddings=True,
+        eos_token_id=tokenizer.eos_token_id,
+        pad_token_id=tokenizer.pad_token_id,
+        bos_token_id=None,
+    )
+    torch.manual_seed(seed)
+    model = Qwen2ForCausalLM(config)
+    model.generation_config.eos_token_id = tokenizer.eos_token_id
+    model.generation_config.pad_token_id = tokenizer.pad_token_id
+    return model
