@@ -107,6 +107,14 @@ def test_e2b_runs_programs_with_stdin(fake_e2b):
     assert len(fake_e2b.created) == 6 and all(vm.killed for vm in fake_e2b.created)
 
 
+def test_e2b_batch_compiles_a_shared_program_once(fake_e2b):
+    box = E2BSandbox(sandbox_factory=fake_e2b)
+    jobs = [Job(ADD_CPP, "cpp", stdin=f"{i} {i}") for i in range(4)]
+    results = box.run_batch_sync(jobs)
+    assert [r.stdout for r in results] == [f"{2 * i}\n" for i in range(4)]
+    assert len(fake_e2b.created) == 1
+
+
 def test_e2b_output_flood_is_capped(fake_e2b):
     box = E2BSandbox(sandbox_factory=fake_e2b, output_limit=1000)
     result = box.run_sync("print('x' * 100000)")
@@ -176,10 +184,13 @@ class FakeMorphClient:
 def test_morph_runs_programs_and_stops_instances():
     client = FakeMorphClient()
     box = MorphSandbox(snapshot_id="snap-1", client=client)
-    results = box.run_inputs_sync(ADD_CPP, "cpp", ["1 2", "3 4"])
-    assert [r.stdout for r in results] == ["3\n", "7\n"]
-    assert [s for s, _ in client.started] == ["snap-1", "snap-1"]
+    results = box.run_inputs_sync(ADD_CPP, "cpp", ["1 2", "3 4", "5 6"])
+    assert [r.stdout for r in results] == ["3\n", "7\n", "11\n"]
+    # One instance for the three inputs: the program was written and compiled once.
+    assert [s for s, _ in client.started] == ["snap-1"]
     assert all(vm.stopped for _, vm in client.started)
+    one = box.run_sync("print(input())", "python", stdin="solo")
+    assert one.stdout == "solo\n" and len(client.started) == 2
 
 
 def test_morph_failures_are_system_errors():

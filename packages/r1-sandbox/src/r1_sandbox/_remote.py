@@ -9,7 +9,9 @@ status line on stderr. The verdict is read from that line, as the local backend 
 from `wait4`.
 
 Data flow: `Job` -> setup command (files, compile) -> run command -> (exit code, stdout,
-stderr, marker) -> `RunResult`. The subclass supplies `_open`, `_exec` and `_close`.
+stderr, marker) -> `RunResult`. `run_inputs` (and so `run_batch` for jobs sharing a
+compiled program) uses one VM: set up and compile once, then one run command per input.
+The subclass supplies `_open`, `_exec` and `_close`.
 """
 
 from __future__ import annotations
@@ -19,11 +21,19 @@ import base64
 import re
 import shlex
 import time
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from r1_sandbox.base import Sandbox
 from r1_sandbox.languages import Language, get_language
-from r1_sandbox.result import DEFAULT_OUTPUT_LIMIT, Job, RunResult, Status
+from r1_sandbox.result import (
+    DEFAULT_MEMORY_MB,
+    DEFAULT_OUTPUT_LIMIT,
+    DEFAULT_TIMEOUT_S,
+    Job,
+    RunResult,
+    Status,
+)
 
 _WORKDIR = "/tmp/r1-job"
 _MARKER = "__R1_STATUS__"
@@ -45,13 +55,18 @@ def setup_command(job: Job, lang: Language) -> str:
     return " && ".join(parts)
 
 
-def run_command(job: Job, lang: Language, output_limit: int) -> str:
-    """Shell command running the program with its limits, output capped, status last."""
+def run_command(job: Job, lang: Language, output_limit: int, *, write_stdin: bool = False) -> str:
+    """Shell command running the program with its limits, output capped, status last.
+
+    `write_stdin`: first replace `.stdin` with this job's (later inputs of one program).
+    """
     program = " ".join(shlex.quote(a) for a in lang.run)
+    stdin = base64.b64encode(job.stdin.encode()).decode()
+    refill = f"echo {stdin} | base64 -d > .stdin && " if write_stdin else ""
     kb = job.memory_mb * 1024
     secs = f"{job.timeout:g}"
     return (
-        f"cd {_WORKDIR} && start=$(date +%s%N); "
+        f"cd {_WORKDIR} && {refill}start=$(date +%s%N); "
         f"( ulimit -v {kb}; exec timeout -s KILL {secs} {program} < .stdin > .out 2> .err ); "
         "rc=$?; "
         f"end=$(date +%s%N); head -c {output_limit} .out; head -c {output_limit} .err >&2; "
@@ -116,11 +131,51 @@ class RemoteShellSandbox(Sandbox):
             return RunResult.system_error(f"could not write the files (exit {rc}): {err[-500:]}")
         return None
 
-    async def _run_one(self, vm: Any, job: Job, lang: Language) -> RunResult:
-        rc, out, err = await self._exec(
-            vm, run_command(job, lang, self.output_limit), timeout=job.timeout + 30
-        )
+    async def _run_one(
+        self, vm: Any, job: Job, lang: Language, *, write_stdin: bool = False
+    ) -> RunResult:
+        command = run_command(job, lang, self.output_limit, write_stdin=write_stdin)
+        rc, out, err = await self._exec(vm, command, timeout=job.timeout + 30)
         return verdict(job, rc, out, err, self.output_limit)
+
+    async def run_inputs(
+        self,
+        code: str,
+        language: str,
+        stdins: Sequence[str],
+        *,
+        files: Mapping[str, str | bytes] | None = None,
+        timeout: float = DEFAULT_TIMEOUT_S,
+        memory_mb: int = DEFAULT_MEMORY_MB,
+    ) -> list[RunResult]:
+        """One VM for all inputs of a program: files written and compiled once."""
+        lang = get_language(language)
+        jobs = [Job(code, language, s, files or {}, timeout, memory_mb) for s in stdins]
+        if not jobs:
+            return []
+        async with self._slot():
+            try:
+                vm = await self._open(jobs[0])
+            except Exception as exc:
+                failed = RunResult.system_error(
+                    f"{self.name}: could not start a sandbox: {type(exc).__name__}: {exc}"
+                )
+                return [failed] * len(jobs)
+            try:
+                prepared = await self._prepare(vm, jobs[0], lang)
+                if prepared is not None:
+                    return [prepared] * len(jobs)
+                results = []
+                for i, job in enumerate(jobs):
+                    try:
+                        results.append(await self._run_one(vm, job, lang, write_stdin=i > 0))
+                    except Exception as exc:
+                        results.append(
+                            RunResult.system_error(f"{self.name}: {type(exc).__name__}: {exc}")
+                        )
+                return results
+            finally:
+                await self._close(vm)
 
     async def _run_job(self, job: Job) -> RunResult:
         lang = get_language(job.language)

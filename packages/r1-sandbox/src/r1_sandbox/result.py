@@ -46,7 +46,9 @@ class RunResult:
     `exit_code` is the program's exit status, minus the signal number when a signal
     killed it (as `subprocess` reports it), None when it never ran. `stdout` / `stderr`
     are decoded as UTF-8 (bad bytes replaced) and capped; `message` says why for every
-    status but OK (the compiler's output for CE, the cause for SE).
+    status but OK (the compiler's output for CE, the cause for SE). `time_s` is the
+    run's wall-clock time; `memory_mb` its peak memory where the backend can measure it
+    (None otherwise: see the local backend's notes).
     """
 
     status: Status
