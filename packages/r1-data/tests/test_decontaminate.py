@@ -223,3 +223,28 @@ def test_benchmark_specs(spec, expected):
 def test_bad_benchmark_spec():
     with pytest.raises(DataInputError, match="NAME=PATH_OR_ID"):
         parse_benchmark_spec("just-a-path.jsonl")
+
+
+def test_unicode_edge_cases_match_the_reference():
+    # Each text is here because the fast path works on code points, not on str.split():
+    texts = [
+        "İSTANBUL İs a city where many people live and work every day",  # lower() grows İ to 2 code points
+        "ΟΔΟΣ ΟΔΟΣ ΟΔΟΣ final sigma rule changes the lowercase Σ form here",  # context-dependent lower()
+        "a\x1cb\x1dc\x1ed\x1fe f g h i j k",  # separators that str.split() treats as whitespace
+        "nul\x00inside a word stays one word in both methods one two",  # NUL is not whitespace
+        "lone \ud800 surrogate is a word of its own here one two three",  # not valid UTF-8
+        "ideographic\u3000space and\u2028line separator split words too ok",
+        "\u200bzero width space is not whitespace for python at all ok ok",
+    ]
+    bench = Benchmark("b", [
+        "i̇stanbul i̇s a city where many people live and work",
+        "οδοσ οδοσ οδος final sigma rule changes the",
+        "a b c d e f g h",
+        "nul\x00inside a word stays one word in both methods",
+        "lone \ud800 surrogate is a word of its own",
+        "ideographic space and line separator split words too",
+        "\u200bzero width space is not whitespace for python",
+    ])
+    fast = contamination_flags(texts, [bench], num_proc=1)["b"]
+    assert fast == reference_flags(texts, [bench])["b"]
+    assert any(fast) and not all(fast)  # both outcomes are exercised
