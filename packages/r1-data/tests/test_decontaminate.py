@@ -236,15 +236,18 @@ def test_unicode_edge_cases_match_the_reference():
         "ideographic\u3000space and\u2028line separator split words too ok",
         "\u200bzero width space is not whitespace for python at all ok ok",
     ]
-    bench = Benchmark("b", [
-        "i̇stanbul i̇s a city where many people live and work",
-        "οδοσ οδοσ οδος final sigma rule changes the",
-        "a b c d e f g h",
-        "nul\x00inside a word stays one word in both methods",
-        "lone \ud800 surrogate is a word of its own",
-        "ideographic space and line separator split words too",
-        "\u200bzero width space is not whitespace for python",
-    ])
+    bench = Benchmark(
+        "b",
+        [
+            "i̇stanbul i̇s a city where many people live and work",
+            "οδοσ οδοσ οδος final sigma rule changes the",
+            "a b c d e f g h",
+            "nul\x00inside a word stays one word in both methods",
+            "lone \ud800 surrogate is a word of its own",
+            "ideographic space and line separator split words too",
+            "\u200bzero width space is not whitespace for python",
+        ],
+    )
     fast = contamination_flags(texts, [bench], num_proc=1)["b"]
     assert fast == reference_flags(texts, [bench])["b"]
     assert any(fast) and not all(fast)  # both outcomes are exercised
