@@ -246,3 +246,30 @@ def test_cli_router_drains_in_flight_batches_on_sigterm(tmp_path: Path):
         if proc.poll() is None:
             proc.kill()
         proc.communicate()
+
+
+def test_piston_api_over_the_local_sandbox(router):
+    """r1's own Piston client, pointed at the router, grades as against a Piston fleet."""
+    from r1_sandbox import Job
+    from r1_sandbox.piston import PistonSandbox
+
+    box = PistonSandbox([f"{router}/api/v2"], per_endpoint=2)
+    cpp = "#include <iostream>\nint main(){int x;std::cin>>x;std::cout<<x*3<<std::endl;}"
+    results = box.run_batch_sync(
+        [
+            Job(cpp, "cpp", "4"),
+            Job("int main( {", "cpp"),
+            Job("print(input()[::-1])", "python", "abc"),
+            Job("import time; time.sleep(30)", "python", timeout=1),
+            Job("import os; os.kill(os.getpid(), 11)", "python"),
+        ]
+    )
+    assert [r.status for r in results] == [Status.OK, Status.CE, Status.OK, Status.TLE, Status.RE]
+    assert results[0].stdout == "12\n" and results[2].stdout == "cba\n"
+    status, runtimes, _ = post(
+        f"{router}/api/v2/execute", {"language": "cobol", "files": [{"content": "x"}]}
+    )
+    assert status == 400 and "cobol" in runtimes["message"]
+    with urllib.request.urlopen(f"{router}/api/v2/runtimes", timeout=10) as resp:
+        names = {r["language"] for r in json.loads(resp.read())}
+    assert {"python", "c++", "c"} <= names

@@ -13,7 +13,10 @@ clients work against it unchanged:
   under `r1`;
 - `POST /v1/run_batch` with `{jobs: [{code, language, stdin, files, timeout,
   memory_mb}]}` -> `{results: [...]}`: r1's richer endpoint (stdin, files, limits,
-  verdicts; programs shared by several jobs are compiled once).
+  verdicts; programs shared by several jobs are compiled once);
+- `POST /api/v2/execute` and `GET /api/v2/runtimes`: Piston API v2, so graders written
+  for a Piston fleet (open-r1's IOI / Codeforces clients, r1's `piston` backend) run on
+  any machine with `r1-sandbox router` in front of the local sandbox.
 
 The queue is bounded: a batch that would take the number of admitted jobs past
 `max_queue` is refused with 503 and `Retry-After` (clients back off and retry) instead of
@@ -38,7 +41,7 @@ from aiohttp import web
 
 from r1_sandbox.base import Sandbox
 from r1_sandbox.errors import SandboxError
-from r1_sandbox.languages import get_language
+from r1_sandbox.languages import LANGUAGES, get_language
 from r1_sandbox.result import Job, RunResult, Status
 
 logger = logging.getLogger(__name__)
@@ -154,6 +157,75 @@ def _parse_open_r1(body: Any) -> tuple[list[Job], list[str | None]]:
     return jobs, markers
 
 
+_PISTON_SIGNALS = {-9: "SIGKILL", -11: "SIGSEGV", -6: "SIGABRT", -8: "SIGFPE", -24: "SIGXCPU"}
+_PISTON_STATUS = {
+    Status.TLE: "TO",
+    Status.OLE: "OL",
+    Status.SE: "XX",
+    Status.RE: "RE",
+    Status.MLE: "RE",
+}
+
+
+def _parse_piston(body: Any) -> Job:
+    """Piston API v2's /execute body as a `Job` (the first file is the program)."""
+    if not isinstance(body, Mapping):
+        raise _BadRequest("body must be a JSON object (Piston API v2 /execute)")
+    files = body.get("files")
+    if not isinstance(files, list) or not files or not all(isinstance(f, Mapping) for f in files):
+        raise _BadRequest("files: must be a non-empty list of {name, content}")
+    language = body.get("language")
+    if not isinstance(language, str):
+        raise _BadRequest("language: must be a string")
+    try:
+        lang = get_language(language)
+        extra = {
+            str(f.get("name") or f"file{i}"): str(f.get("content", ""))
+            for i, f in enumerate(files[1:], start=1)
+        }
+        run_ms = body.get("run_timeout", 3000)
+        memory = body.get("run_memory_limit", -1)
+        memory_mb = int(memory) >> 20 if isinstance(memory, int) and memory > 0 else 512
+        return Job(
+            str(files[0].get("content", "")),
+            lang.name,
+            str(body.get("stdin", "")),
+            extra,
+            timeout=float(run_ms) / 1000,
+            memory_mb=max(memory_mb, 1),
+        )
+    except (SandboxError, TypeError, ValueError) as exc:
+        raise _BadRequest(str(exc)) from None
+
+
+def piston_answer(job: Job, result: RunResult) -> dict[str, Any]:
+    """A `RunResult` in Piston API v2's response shape."""
+    lang = get_language(job.language)
+    if result.status is Status.CE:
+        stage = {"stdout": "", "stderr": result.stderr, "output": result.stderr, "code": 1}
+        stage.update(signal=None)
+        return {"language": lang.piston, "version": "r1", "compile": stage, "run": {}}
+    code = result.exit_code
+    signal = _PISTON_SIGNALS.get(code, f"SIG{-code}") if code is not None and code < 0 else None
+    if result.status is Status.TLE:
+        signal = "SIGKILL"
+    run: dict[str, Any] = {
+        "stdout": result.stdout,
+        "stderr": result.stderr,
+        "output": result.stdout + result.stderr,
+        "code": None if signal else code,
+        "signal": signal,
+        "message": result.message or None,
+        "status": _PISTON_STATUS.get(result.status),
+        "wall_time": int(result.time_s * 1000),
+        "memory": int(result.memory_mb * (1 << 20)) if result.memory_mb is not None else None,
+    }
+    answer: dict[str, Any] = {"language": lang.piston, "version": "r1", "run": run}
+    if lang.compiled:
+        answer["compile"] = {"stdout": "", "stderr": "", "output": "", "code": 0, "signal": None}
+    return answer
+
+
 def _parse_r1(body: Any) -> list[Job]:
     if not isinstance(body, Mapping) or not isinstance(body.get("jobs"), list):
         raise _BadRequest('body must be {"jobs": [{"code": ..., "language": ...}, ...]}')
@@ -235,12 +307,31 @@ def make_app(
             results = await backend.run_batch(jobs)
         return web.json_response({"results": [r.to_dict() for r in results]})
 
+    async def piston_execute(request: web.Request) -> web.Response:
+        try:
+            job = _parse_piston(await _json(request))
+        except _BadRequest as exc:
+            return web.json_response({"message": str(exc)}, status=400)
+        with _Admission(app[_LOAD], 1, max_queue):
+            (result,) = await backend.run_batch([job])
+        return web.json_response(piston_answer(job, result))
+
+    async def piston_runtimes(request: web.Request) -> web.Response:
+        return web.json_response(
+            [
+                {"language": lang.piston, "version": "r1", "aliases": [name]}
+                for name, lang in LANGUAGES.items()
+            ]
+        )
+
     async def release(app: web.Application) -> None:
         await backend.aclose()
 
     app.router.add_get("/health", health)
     app.router.add_post("/execute_batch", execute_batch)
     app.router.add_post("/v1/run_batch", run_batch)
+    app.router.add_post("/api/v2/execute", piston_execute)
+    app.router.add_get("/api/v2/runtimes", piston_runtimes)
     if close_backend:
         app.on_cleanup.append(release)
     return app
