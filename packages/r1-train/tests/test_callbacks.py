@@ -187,3 +187,36 @@ def test_push_callback_skips_other_processes(tmp_path: Path) -> None:
     # Would fail loudly (no hub_model_id, offline) if it tried to push.
     callback.on_save(_config(tmp_path), state, TrainerControl())
     assert callback.futures == []
+
+
+@pytest.mark.slow
+def test_real_trainer_calls_benchmark_launcher_on_each_save(
+    tiny_model_dir: Path, tmp_path: Path
+) -> None:
+    """A real transformers Trainer on the tiny Qwen2: every save reaches the launcher."""
+    import torch
+    from transformers import AutoModelForCausalLM, Trainer
+
+    model = AutoModelForCausalLM.from_pretrained(tiny_model_dir)
+    ids = torch.randint(0, model.config.vocab_size, (8, 12))
+    rows = [{"input_ids": row, "labels": row} for row in ids]
+    jobs: list[BenchmarkJob] = []
+    args = _config(
+        tmp_path,
+        benchmarks=["aime24"],
+        max_steps=2,
+        save_steps=1,
+        save_strategy="steps",
+        per_device_train_batch_size=4,
+        logging_strategy="no",
+    )
+    trainer = Trainer(
+        model=model,
+        args=args,
+        train_dataset=rows,
+        callbacks=[BenchmarkOnSaveCallback(launcher=jobs.append)],
+    )
+    trainer.train()
+    assert [job.step for job in jobs] == [1, 2]
+    for job in jobs:
+        assert (Path(job.local_path) / "model.safetensors").exists()

@@ -198,3 +198,11 @@ def test_accelerate_config(name: str, distributed_type: str) -> None:
     loaded = load_config_from_file(str(path))
     assert loaded.distributed_type.value == distributed_type
     assert loaded.num_processes == 8
+
+
+@pytest.mark.parametrize("relpath", TRAINING_RECIPES)
+def test_training_recipe_has_no_key_r1_train_rejects(relpath: str) -> None:
+    """`r1-train sft|grpo` is stricter than TRL on unknown keys; every recipe passes it."""
+    from r1_train.cli import _config_classes, check_yaml_keys
+
+    check_yaml_keys(str(RECIPES / relpath), _config_classes(relpath.split("/")[1]))
