@@ -1,20 +1,21 @@
-"""Warm Python sandboxes: the namespaces and the interpreter start before the job arrives.
+"""Warm Python sandboxes: namespaces and interpreter started before the job arrives.
 
 Most of a trivial Python run is fixed cost: creating the namespaces and mounts (~10 ms on
 a small VM) and starting CPython (~10-15 ms). A warm sandbox pays both ahead of time,
 while the previous run executes: it is an ordinary single-use sandbox (fresh namespaces,
 fresh tmpfs, its own interpreter) whose interpreter waits on a private pipe for one job
-(limits, then the code), sets the rlimits inside the user namespace as `prlimit` would,
-writes `main.py` and executes it as `__main__`, as `python3 main.py` would. Nothing is
-shared between runs: a warm sandbox serves one job and dies, and a fresh one is spawned
-to replace it.
+(limits, files, then the code), writes the files, sets the rlimits inside the user
+namespace as `prlimit` would, and executes the code as `__main__`, as `python3 main.py`
+would. Nothing is shared between runs: a warm sandbox serves one job and dies, and a
+fresh one is spawned to replace it. Compiled programs do not use spares: they start in
+about a millisecond, so a spare would add an interpreter start instead of hiding one.
 
-Differences from a cold `python3 main.py`, all small: the interpreter has also imported
-`json`, `resource` and `traceback`; the CPU limit counts from the hand-over; the wall time
-(`time_s`) counts from the hand-over.
+Differences from a cold start, all small: a Python program finds `json`, `resource` and
+`traceback` already imported; the CPU limit and the wall time (`time_s`)
+count from the hand-over; files are private copies, as in a cold run.
 
-Data flow: `LocalSandbox` keeps `warm_python` spares -> a Python job takes one -> header
-and code down the control pipe -> `_process.supervise` as for any run.
+Data flow: `LocalSandbox` keeps `warm_python` spares -> a Python job takes one -> header,
+files and code down the control pipe -> `_process.supervise` as for any run.
 """
 
 from __future__ import annotations
@@ -29,7 +30,7 @@ from r1_sandbox._cgroup import RunCgroup
 from r1_sandbox._process import discard
 
 # Runs inside the sandbox as `python3 -c LOADER FD`. Names it leaves in __main__ are
-# removed before the program runs in that same namespace.
+# removed before a Python program runs in that same namespace.
 LOADER = r"""
 import os, sys
 def _r1_load():
@@ -45,18 +46,25 @@ def _r1_load():
     data = b"".join(chunks)
     if not data:
         os._exit(0)
-    header, _, code = data.partition(b"\n")
+    header, _, body = data.partition(b"\n")
     job = json.loads(header)
     used = resource.getrusage(resource.RUSAGE_SELF)
     cpu = int(used.ru_utime + used.ru_stime) + job["cpu"]
     resource.setrlimit(resource.RLIMIT_CPU, (cpu, cpu + 1))
+    offset = 0
+    for name, size, mode in job["files"]:
+        folder = os.path.dirname(name)
+        if folder:
+            os.makedirs(folder, exist_ok=True)
+        with open(name, "wb") as fh:
+            fh.write(body[offset : offset + size])
+        os.chmod(name, mode)
+        offset += size
     for name, value in job["limits"].items():
         resource.setrlimit(getattr(resource, name), (value, value))
-    with open("main.py", "wb") as fh:
-        fh.write(code)
     sys.argv[:] = ["main.py"]
     sys.path[0] = os.getcwd()
-    return code
+    return body[offset:]
 _r1_code = _r1_load()
 del _r1_load
 try:
@@ -96,10 +104,22 @@ class WarmSandbox:
             return False
         return info is None
 
-    def hand_over(self, code: str, *, cpu_s: float, limits: dict[str, int]) -> bool:
-        """Send the job; False if the spare died (the caller then runs it cold)."""
-        header = json.dumps({"cpu": max(1, int(cpu_s + 0.999)), "limits": limits}).encode()
-        data = memoryview(header + b"\n" + code.encode())
+    def hand_over(
+        self,
+        *,
+        cpu_s: float,
+        limits: dict[str, int],
+        files: dict[str, bytes],
+        code: str,
+    ) -> bool:
+        """Send the job; False if the spare died (the caller then runs it cold).
+
+        `files` are written beside `main.py`, then `code` runs as `main.py`.
+        """
+        table = [[name, len(content), 0o644] for name, content in files.items()]
+        header = {"cpu": max(1, int(cpu_s + 0.999)), "limits": limits, "files": table}
+        payload = [json.dumps(header).encode(), b"\n", *files.values(), code.encode()]
+        data = memoryview(b"".join(payload))
         try:
             while data:
                 data = data[os.write(self.control, data) :]
