@@ -4,6 +4,9 @@ One async interface (`Sandbox.run`, `run_batch`, `run_inputs`, each with a `*_sy
 twin) over every backend: `local` (bubblewrap namespaces + rlimits, the default),
 `piston`, `e2b`, `morph` and `routed`. Importing this package starts nothing and imports
 no SDK; a backend probes or connects when it is built.
+
+Data flow: rewards (r1-rewards[code]), graders, the CLI and the router build a backend
+(`LocalSandbox` or `get_sandbox(name)`) -> `Job`s -> `RunResult`s.
 """
 
 from r1_sandbox.backends import get_sandbox

@@ -14,6 +14,9 @@ What the *program* does is never raised: a crash, a timeout or a flood is a `Run
 with a status. What the *infrastructure* does at run time (a rate limit, a dead endpoint,
 a sandbox that vanished) is also a result, status `SE` with the cause in `message`, so a
 batch of a thousand runs never dies on one bad host and never reads as a wrong program.
+
+Data flow: raised while a backend is built or a job is checked (before anything runs)
+-> the caller, with the field, the bad value and the fix in the message.
 """
 
 from __future__ import annotations
