@@ -37,7 +37,7 @@ from typing import Any
 
 from r1_rewards import accuracy_reward, format_reward, get_reward_funcs
 from r1_train.tiny.addition import corpus, rl_rows, sft_rows, split_problems
-from r1_train.tiny.tiny_model import tiny_qwen2, train_tokenizer
+from r1_train.tiny.tiny_model import load_tokenizer, tiny_qwen2, train_tokenizer
 
 logger = logging.getLogger(__name__)
 
@@ -64,6 +64,8 @@ class QuickstartConfig:
     grpo_lr: float = 2e-4
     max_completion_length: int = 64
     log_every: int = 10
+    # A real tokenizer directory instead of the tiny BPE (e.g. DeepSeek-R1-Distill-Qwen's).
+    tokenizer_path: str | None = None
 
     def __post_init__(self) -> None:
         for name in ("n_sft", "n_grpo", "n_eval", "num_generations", "log_every"):
@@ -194,7 +196,10 @@ def run_quickstart(
     # -- phase 0: data, tokenizer, student ---------------------------------------------------
     t0 = time.perf_counter()
     sft_p, grpo_p, eval_p = split_problems(cfg.seed, cfg.n_sft, cfg.n_grpo, cfg.n_eval, cfg.digits)
-    tokenizer = train_tokenizer(corpus(sft_p))
+    if cfg.tokenizer_path:
+        tokenizer = load_tokenizer(cfg.tokenizer_path)
+    else:
+        tokenizer = train_tokenizer(corpus(sft_p))
     model = tiny_qwen2(tokenizer, seed=cfg.seed)
     eval_rows = rl_rows(eval_p)
     n_params = sum(p.numel() for p in model.parameters())

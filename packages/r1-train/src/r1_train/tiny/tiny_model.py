@@ -66,6 +66,30 @@ def train_tokenizer(texts: Iterable[str], vocab_size: int = 300) -> Any:
     return tokenizer
 
 
+# The R1 conversation markers with a plain assistant turn. R1's own template deletes
+# everything up to `</think>` from assistant messages (it is meant for multi-turn chat,
+# where old reasoning is dropped), which would erase the very traces SFT must learn.
+R1_PLAIN_TEMPLATE = (
+    "{% for message in messages %}"
+    "{% if message['role'] == 'user' %}<｜User｜>{{ message['content'] }}"
+    "{% elif message['role'] == 'assistant' %}<｜Assistant｜>{{ message['content'] }}"
+    "{{ eos_token }}{% endif %}"
+    "{% endfor %}"
+    "{% if add_generation_prompt %}<｜Assistant｜>{% endif %}"
+)
+
+
+def load_tokenizer(path: str) -> Any:
+    """A real tokenizer (e.g. DeepSeek-R1-Distill-Qwen's) for the tiny recipe."""
+    from transformers import AutoTokenizer
+
+    tokenizer = AutoTokenizer.from_pretrained(path)
+    tokenizer.chat_template = R1_PLAIN_TEMPLATE
+    if tokenizer.pad_token is None:
+        tokenizer.pad_token = tokenizer.eos_token
+    return tokenizer
+
+
 def tiny_qwen2(tokenizer: Any, seed: int, hidden: int = 64, layers: int = 2) -> Any:
     """A randomly initialised Qwen2 causal LM sized for a CPU (0.14 M parameters at 64/2)."""
     import torch
