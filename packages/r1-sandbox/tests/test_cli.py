@@ -54,6 +54,7 @@ def test_run_usage_errors_exit_2(tmp_path):
     assert done.returncode == 2 and "unknown" in done.stderr
 
 
+@pytest.mark.slow  # the routed client backs off ~12 s before it gives up
 def test_run_sandbox_failure_exits_3(tmp_path):
     prog = tmp_path / "p.py"
     prog.write_text("print(1)")
