@@ -80,7 +80,10 @@ def test_length_unit_and_math_timeout_reach_the_rewards():
     assert accuracy.keywords == {"timeout": 3}
 
 
-def test_code_rewards_say_which_extra_to_install():
+def test_code_rewards_say_which_extra_to_install(monkeypatch):
+    # As if r1-sandbox were not installed (the workspace installs it; a plain
+    # `pip install r1-rewards` does not).
+    monkeypatch.setitem(sys.modules, "r1_sandbox", None)
     (code,) = get_reward_funcs(reward_funcs=["code"], e2b_router_url="http://127.0.0.1:1")
     with pytest.raises(MissingExtraError, match=r'pip install "r1-rewards\[code\]"'):
         code(["```python\nprint(1)\n```"], verification_info=[{"language": "python"}])

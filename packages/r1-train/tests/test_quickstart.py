@@ -23,6 +23,8 @@ def test_quickstart_cli_runs_every_phase(tmp_path, capsys):
         "3",
         "--n-eval",
         "16",
+        "--log-every",
+        "1",
     ]
     assert main(argv) == 0
     out = capsys.readouterr().out

@@ -102,6 +102,8 @@ def _quickstart(argv: list[str]) -> int:
     parser.add_argument("--grpo-lr", type=float, default=defaults.grpo_lr)
     parser.add_argument("--n-eval", type=int, default=defaults.n_eval,
                         help="held-out problems per evaluation")
+    parser.add_argument("--log-every", type=int, default=defaults.log_every,
+                        help="report losses and rewards every N steps")
     args = parser.parse_args(argv)
     _quiet_libraries()
     config = QuickstartConfig(
@@ -111,6 +113,7 @@ def _quickstart(argv: list[str]) -> int:
         grpo_steps=args.grpo_steps,
         grpo_lr=args.grpo_lr,
         n_eval=args.n_eval,
+        log_every=args.log_every,
     )
     print("r1 quickstart: distil, then reinforce (DeepSeek-R1) on a tiny model, on the CPU")
     result = run_quickstart(config, report=lambda line: print(line, flush=True))
