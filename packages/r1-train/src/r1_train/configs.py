@@ -15,6 +15,8 @@ Fixed here, against open-r1's `configs.py` (see the package README):
 - `code_provider` defaulted to E2B (an account) and `ioi_provider` to Piston (a fleet);
   both default to r1's local sandbox.
 - `max_completion_len` / `soft_punish_cache` said "characters" but count tokens.
+- `wandb_log_unique_prompts` is gone: nothing read it (TRL 1.x dropped it too), and a
+  field that does nothing is a setting a user believes in for no reason.
 - A mixture is validated when the config is built (r1-data's `DatasetMixtureConfig`),
   with the field and the bad value in the message, not when the data set loads.
 
@@ -225,9 +227,6 @@ class GRPOConfig(trl.GRPOConfig):
     wandb_entity: str | None = _open_r1_extras("")["wandb_entity"]
     wandb_project: str | None = _open_r1_extras("")["wandb_project"]
     wandb_run_group: str | None = _open_r1_extras("")["wandb_run_group"]
-    wandb_log_unique_prompts: bool = field(
-        default=True, metadata={"help": "Log the unique prompts of each step to W&B."}
-    )
 
 
 ModelConfig = trl.ModelConfig
