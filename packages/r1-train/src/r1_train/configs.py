@@ -163,70 +163,50 @@ class GRPOScriptArguments(ScriptArguments):
             )
 
 
-def _open_r1_extras(system_prompt_help: str) -> dict[str, Any]:
-    """The fields open-r1 adds to both trainer configs (one copy of their help text)."""
-    return {
-        "benchmarks": field(
-            default_factory=list,
-            metadata={"help": "Benchmarks to run on each saved checkpoint and after training."},
-        ),
-        "callbacks": field(
-            default_factory=list,
-            metadata={"help": "Callbacks by name: push_to_hub_revision, benchmark_on_save."},
-        ),
-        "chat_template": field(
-            default=None, metadata={"help": "A Jinja chat template replacing the tokenizer's."}
-        ),
-        "system_prompt": field(default=None, metadata={"help": system_prompt_help}),
-        "hub_model_revision": field(
-            default="main", metadata={"help": "Hub branch the model is pushed to."}
-        ),
-        "overwrite_hub_revision": field(
-            default=False, metadata={"help": "Allow pushing over an existing Hub branch."}
-        ),
-        "push_to_hub_revision": field(
-            default=False, metadata={"help": "Push each checkpoint to a Hub branch."}
-        ),
-        "wandb_entity": field(default=None, metadata={"help": "W&B entity of the run."}),
-        "wandb_project": field(default=None, metadata={"help": "W&B project of the run."}),
-        "wandb_run_group": field(default=None, metadata={"help": "W&B group of the run."}),
-    }
+@dataclass
+class OpenR1Extras:
+    """The fields open-r1 adds to both trainer configs, declared once for both."""
+
+    benchmarks: list[str] = field(
+        default_factory=list,
+        metadata={"help": "Benchmarks to run on each saved checkpoint and after training."},
+    )
+    callbacks: list[str] = field(
+        default_factory=list,
+        metadata={"help": "Callbacks by name: push_to_hub_revision, benchmark_on_save."},
+    )
+    chat_template: str | None = field(
+        default=None, metadata={"help": "A Jinja chat template replacing the tokenizer's."}
+    )
+    system_prompt: str | None = field(
+        default=None,
+        metadata={
+            "help": "System prompt: prepended to every GRPO prompt; used by benchmarks of "
+            "SFT checkpoints."
+        },
+    )
+    hub_model_revision: str | None = field(
+        default="main", metadata={"help": "Hub branch the model is pushed to."}
+    )
+    overwrite_hub_revision: bool = field(
+        default=False, metadata={"help": "Allow pushing over an existing Hub branch."}
+    )
+    push_to_hub_revision: bool = field(
+        default=False, metadata={"help": "Push each checkpoint to a Hub branch."}
+    )
+    wandb_entity: str | None = field(default=None, metadata={"help": "W&B entity of the run."})
+    wandb_project: str | None = field(default=None, metadata={"help": "W&B project of the run."})
+    wandb_run_group: str | None = field(default=None, metadata={"help": "W&B group of the run."})
 
 
 @dataclass
-class SFTConfig(trl.SFTConfig):
+class SFTConfig(trl.SFTConfig, OpenR1Extras):
     """TRL's SFTConfig plus open-r1's callbacks, benchmarks, hub revision and W&B fields."""
 
-    benchmarks: list[str] = _open_r1_extras("")["benchmarks"]
-    callbacks: list[str] = _open_r1_extras("")["callbacks"]
-    chat_template: str | None = _open_r1_extras("")["chat_template"]
-    system_prompt: str | None = _open_r1_extras(
-        "System prompt used when benchmarking the model."
-    )["system_prompt"]
-    hub_model_revision: str | None = _open_r1_extras("")["hub_model_revision"]
-    overwrite_hub_revision: bool = _open_r1_extras("")["overwrite_hub_revision"]
-    push_to_hub_revision: bool = _open_r1_extras("")["push_to_hub_revision"]
-    wandb_entity: str | None = _open_r1_extras("")["wandb_entity"]
-    wandb_project: str | None = _open_r1_extras("")["wandb_project"]
-    wandb_run_group: str | None = _open_r1_extras("")["wandb_run_group"]
-
 
 @dataclass
-class GRPOConfig(trl.GRPOConfig):
+class GRPOConfig(trl.GRPOConfig, OpenR1Extras):
     """TRL's GRPOConfig plus open-r1's callbacks, benchmarks, hub revision and W&B fields."""
-
-    benchmarks: list[str] = _open_r1_extras("")["benchmarks"]
-    callbacks: list[str] = _open_r1_extras("")["callbacks"]
-    chat_template: str | None = _open_r1_extras("")["chat_template"]
-    system_prompt: str | None = _open_r1_extras(
-        "System prompt prepended to every training prompt."
-    )["system_prompt"]
-    hub_model_revision: str | None = _open_r1_extras("")["hub_model_revision"]
-    overwrite_hub_revision: bool = _open_r1_extras("")["overwrite_hub_revision"]
-    push_to_hub_revision: bool = _open_r1_extras("")["push_to_hub_revision"]
-    wandb_entity: str | None = _open_r1_extras("")["wandb_entity"]
-    wandb_project: str | None = _open_r1_extras("")["wandb_project"]
-    wandb_run_group: str | None = _open_r1_extras("")["wandb_run_group"]
 
 
 ModelConfig = trl.ModelConfig
