@@ -29,6 +29,7 @@ pass fraction per completion (None when the sandbox failed) -> the trainer.
 
 from __future__ import annotations
 
+import asyncio
 import atexit
 import logging
 import re
@@ -244,14 +245,86 @@ def binary_code_reward(
     return [None if s is None else (1.0 if s > 0.99 else 0.0) for s in scores]
 
 
+def _cp_scoring(reward: str) -> Any:
+    """The r1-cp-scoring module, or the error naming the `code` extra."""
+    try:
+        import r1_cp_scoring
+    except ImportError:
+        raise _code_extra_missing(reward) from None
+    return r1_cp_scoring
+
+
+def _cp_client(reward: str, provider_type: str) -> Any:
+    """The grader's client: None (local sandbox), a Piston or a Morph client."""
+    cp = _cp_scoring(reward)
+    if provider_type == "local":
+        return None
+    if provider_type == "piston":
+        return cp.get_piston_client_from_env()
+    if provider_type == "morph":
+        return cp.get_morph_client_from_env()
+    raise RewardInputError(
+        f"{reward}: provider_type={provider_type!r} is not one of 'local', 'piston', 'morph'"
+    )
+
+
+def _rows(kwargs: dict[str, Any], n: int) -> list[dict[str, Any]]:
+    """The dataset rows behind the column keywords (columns are the per-sample lists)."""
+    columns = {
+        k: list(v)
+        for k, v in kwargs.items()
+        if isinstance(v, list | tuple) and len(v) == n and k != "completions"
+    }
+    return [{k: v[i] for k, v in columns.items()} for i in range(n)]
+
+
+def _gather_scores(reward: str, coros: list[Any]) -> list[float | None]:
+    """Run the graders concurrently; an ungradable sample (infrastructure) scores None."""
+    from r1_cp_scoring import GradingUnavailableError
+    from r1_sandbox import run_coroutine_sync
+
+    async def guarded(coro: Any) -> float | None:
+        try:
+            return await coro
+        except GradingUnavailableError as exc:
+            logger.warning("%s: a sample could not be graded: %s", reward, exc)
+            return None
+
+    async def everything() -> list[float | None]:
+        return list(await asyncio.gather(*(guarded(c) for c in coros)))
+
+    return run_coroutine_sync(everything())
+
+
 def ioi_code_reward(
     completions: Sequence[Any],
     test_batch_size: int = 1,
     provider_type: str = "local",
     **kwargs: Any,
-) -> list[float]:
-    """IOI subtask score of the extracted C++ program (open-r1/ioi schema)."""
-    raise _code_extra_missing("ioi_code_reward")
+) -> list[float | None]:
+    """IOI subtask score in [0, 1] of the extracted C++ program (open-r1/ioi schema).
+
+    Each row is one subtask (`id`, `subtask`, `score`, `test_names`, `grader_files`,
+    `time_limit`, `memory_limit`, ...); the reward is the minimum test score of the
+    subtask (CMS). `test_batch_size` tests run at once with early stop (-1: all).
+    `provider_type`: "local" (default), "piston" (`PISTON_ENDPOINTS`) or "morph".
+    None for a sample the infrastructure could not grade.
+    """
+    cp = _cp_scoring("ioi_code_reward")
+    client = _cp_client("ioi_code_reward", provider_type)
+    n = len(completions)
+    ids = column(kwargs, "id", n, "ioi_code_reward")
+    texts = completion_texts(completions, message="last")
+    codes = [
+        cp.add_includes(extract_code(t, "cpp"), str(pid)) for t, pid in zip(texts, ids, strict=True)
+    ]
+
+    async def one(row: dict[str, Any], code: str) -> float:
+        result = await cp.score_subtask(client, row, code, test_batch_size=test_batch_size)
+        return float(result.score)
+
+    rows = _rows(kwargs, n)
+    return _gather_scores("ioi_code_reward", [one(r, c) for r, c in zip(rows, codes, strict=True)])
 
 
 def cf_code_reward(
@@ -259,7 +332,35 @@ def cf_code_reward(
     test_batch_size: int = 1,
     patch_code: bool = False,
     scoring_mode: Literal["pass_fail", "partial", "weighted_sum"] = "weighted_sum",
+    provider_type: str = "local",
     **kwargs: Any,
 ) -> list[float | None]:
-    """Codeforces score of the extracted program (open-r1/codeforces schema)."""
-    raise _code_extra_missing("cf_code_reward")
+    """Codeforces score of the extracted program (open-r1/codeforces schema).
+
+    The `language` column ("python" / "cpp") picks the fence and the compiler; scores are
+    open-r1's (no tests: None, no code: -1.0, compile error: -0.1, `scoring_mode`
+    pass_fail / partial / weighted_sum). `patch_code` applies r1-cp-scoring's repairs.
+    None also for a sample the infrastructure could not grade.
+    """
+    cp = _cp_scoring("cf_code_reward")
+    client = _cp_client("cf_code_reward", provider_type)
+    n = len(completions)
+    languages = list(kwargs["language"]) if kwargs.get("language") is not None else [None] * n
+    texts = completion_texts(completions, message="last")
+    codes = []
+    for text, language in zip(texts, languages, strict=True):
+        code = extract_code(text, language)
+        codes.append(cp.patch_code(code, language) if patch_code and language else code)
+    rows = _rows(kwargs, n)
+    coros = [
+        cp.score_submission(
+            client,
+            row,
+            code,
+            test_batch_size=test_batch_size,
+            scoring_mode=scoring_mode,
+            submission_language=row.get("language") or "cpp",
+        )
+        for row, code in zip(rows, codes, strict=True)
+    ]
+    return _gather_scores("cf_code_reward", coros)

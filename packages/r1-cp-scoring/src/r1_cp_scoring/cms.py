@@ -1,0 +1,373 @@
+"""The CMS judge of IOI tasks (Batch and Communication) over any r1-sandbox backend.
+
+IOI has been graded by CMS (the Contest Management System) since 2012; open-r1's
+`cms_ioi` Piston package imitates it, and so does this module, with one difference in
+cost: the submission is compiled once (with the task's grader and header) and the
+binary reused for every test of every subtask, where the Piston package recompiles it
+for each test. Checkers and managers are built once per problem and shared by every
+submission.
+
+CMS semantics kept here:
+- Batch: the submission is linked with `graders/grader.cpp` (or `stub.cpp`), reads the
+  test on stdin, writes stdout; a checker (`checker/checker.cpp`), when the task has
+  one, is run as `checker input correct_output contestant_output` and prints a score in
+  [0, 1] on stdout and its message on stderr (`translate:success|wrong|partial`); without
+  one, outputs are compared by CMS's white-diff (whitespace does not matter).
+- Communication: `graders/manager.cpp` reads the test on stdin and talks with each
+  contestant process through a pair of FIFOs (`manager u0_to_m m_to_u0 ...`); the
+  contestant's stdin and stdout are its ends; the manager prints the score and message.
+  Manager and contestant share one sandbox (the backend's process limits apply to both).
+- Verdicts CE / RE / TLE / MLE / WA / PA / AC with CMS's messages.
+
+Not guaranteed: CMS isolates the manager from the contestant in separate sandboxes; here
+they share one (same uid), so a hostile submission could signal or read the manager.
+Time is wall clock and CPU of the whole run as the backend measures it.
+
+Data flow: a subtask row or a cms_ioi request -> `IOITask` -> `CMSJudge.evaluate`
+(compile once, cached) -> (score, status, feedback) per test -> `ioi.score_subtask`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import collections
+import json
+import logging
+import shlex
+import weakref
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from r1_cp_scoring._programs import (
+    CXX_FLAGS,
+    Binary,
+    CompileError,
+    check_not_se,
+    compile_cpp,
+    digest,
+    run_binary,
+    run_script,
+)
+from r1_cp_scoring.errors import ConfigError, HarnessError
+from r1_sandbox import RunResult, Sandbox, Status
+
+logger = logging.getLogger(__name__)
+
+#: CMS's messages, worded so that open-r1's status extraction reads them too.
+FEEDBACK = {
+    "AC": "Output is correct",
+    "PA": "Output is partially correct",
+    "WA": "Output isn't correct",
+    "TLE": "Time limit exceeded",
+    "MLE": "Memory limit exceeded",
+    "RE": "Runtime error",
+    "CE": "Compilation error",
+}
+_TRANSLATE = {
+    "translate:success": FEEDBACK["AC"],
+    "translate:wrong": FEEDBACK["WA"],
+    "translate:partial": FEEDBACK["PA"],
+}
+#: Checkers and managers are trusted and may be slower than the contestant.
+HARNESS_TIMEOUT_S = 30.0
+HARNESS_MEMORY_MB = 2048
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """One test's outcome: a score in [0, 1], a CMS status and its message."""
+
+    score: float
+    status: str
+    feedback: str
+
+
+@dataclass(frozen=True)
+class IOITask:
+    """What CMS needs of a problem: its id, grader files, limits and task type."""
+
+    problem_id: str
+    grader_files: Mapping[str, str] = field(default_factory=dict)
+    time_limit: float = 1.0  # seconds
+    memory_limit: int = 256  # MB
+
+    def __post_init__(self) -> None:
+        if not self.problem_id:
+            raise ConfigError("id: an IOI task needs a problem id (it names the submission file)")
+        if not self.time_limit > 0 or not self.memory_limit > 0:
+            raise ConfigError(
+                f"time_limit={self.time_limit!r}, memory_limit={self.memory_limit!r}: both "
+                "must be > 0 (seconds, MB)"
+            )
+
+    @classmethod
+    def from_row(cls, row: Mapping[str, Any]) -> IOITask:
+        """From a row of `open-r1/ioi` (grader_files as [name, content] pairs or a dict)."""
+        files = row.get("grader_files") or []
+        pairs = files.items() if isinstance(files, Mapping) else files
+        return cls(
+            problem_id=str(row.get("id") or ""),
+            grader_files={str(name): str(content) for name, content in pairs if content},
+            time_limit=float(row.get("time_limit") or 1.0),
+            memory_limit=int(row.get("memory_limit") or 256),
+        )
+
+    @property
+    def config(self) -> dict[str, Any]:
+        """`graders/grader_config.json` of the task, when it ships one."""
+        text = self.grader_files.get("graders/grader_config.json")
+        if not text:
+            return {}
+        try:
+            data = json.loads(text)
+        except json.JSONDecodeError as exc:
+            raise HarnessError(f"{self.problem_id}: graders/grader_config.json: {exc}") from None
+        return data if isinstance(data, dict) else {}
+
+    @property
+    def task_type(self) -> str:
+        if "graders/manager.cpp" in self.grader_files:
+            return "Communication"
+        return str(self.config.get("task_type") or "Batch")
+
+    @property
+    def num_processes(self) -> int:
+        return int(self.config.get("task_type_parameters_Communication_num_processes") or 1)
+
+    @property
+    def submission_path(self) -> str:
+        return f"graders/{self.problem_id.lower()}.cpp"
+
+    def submission_sources(self, submission: str) -> tuple[dict[str, str], list[str]]:
+        """Files and translation units of the contestant's program, linked as CMS does."""
+        sources = {
+            name: text
+            for name, text in self.grader_files.items()
+            if name.startswith("graders/") and name != "graders/manager.cpp"
+        }
+        sources[self.submission_path] = submission
+        units = [self.submission_path]
+        units += [u for u in ("graders/grader.cpp", "graders/stub.cpp") if u in sources]
+        return sources, units
+
+
+def white_diff(actual: str, expected: str) -> bool:
+    """CMS's default comparison: equal line by line up to whitespace, blank tails ignored.
+
+    >>> white_diff("1  2\\n3\\n\\n", "1 2\\n3")
+    True
+    >>> white_diff("1 2 3", "1 2\\n3")
+    False
+    """
+
+    def canon(text: str) -> list[list[str]]:
+        lines = [line.split() for line in text.splitlines()]
+        while lines and not lines[-1]:
+            lines.pop()
+        return lines
+
+    return canon(actual) == canon(expected)
+
+
+def verdict_from_score(score: float, message: str) -> Verdict:
+    """A checker's or manager's score with its (translated) message."""
+    message = message.strip()
+    text = _TRANSLATE.get(message.splitlines()[0].strip(), message) if message else ""
+    if score >= 1.0:
+        return Verdict(1.0, "AC", text or FEEDBACK["AC"])
+    if score <= 0.0:
+        return Verdict(0.0, "WA", text or FEEDBACK["WA"])
+    return Verdict(score, "PA", text or FEEDBACK["PA"])
+
+
+def _failed_run(result: RunResult) -> Verdict | None:
+    """The verdict of a contestant run that did not finish normally, else None."""
+    if result.status is Status.TLE:
+        return Verdict(0.0, "TLE", FEEDBACK["TLE"])
+    if result.status is Status.MLE:
+        return Verdict(0.0, "MLE", FEEDBACK["MLE"])
+    if result.status is Status.OLE:
+        return Verdict(0.0, "RE", f"{FEEDBACK['RE']}: output limit exceeded")
+    if result.status is Status.RE:
+        return Verdict(0.0, "RE", f"{FEEDBACK['RE']} ({result.message})")
+    return None
+
+
+def _parse_score(stdout: str, who: str, problem_id: str) -> float:
+    try:
+        return float(stdout.split()[0])
+    except (IndexError, ValueError):
+        raise HarnessError(
+            f"{problem_id}: the {who} printed {stdout[:80]!r}, not a score in [0, 1]"
+        ) from None
+
+
+class CMSJudge:
+    """Grades IOI submissions on one sandbox, caching every build it makes.
+
+    Args:
+        box: any r1-sandbox backend whose image has bash, coreutils and g++.
+        cache_size: builds kept (submissions and problem harnesses); one build is a few
+            tens of kB of text.
+    """
+
+    def __init__(self, box: Sandbox, *, cache_size: int = 256) -> None:
+        self.box = box
+        self.cache_size = cache_size
+        self._builds: collections.OrderedDict[str, Binary | CompileError] = (
+            collections.OrderedDict()
+        )
+        self._pending: dict[tuple[int, str], asyncio.Future[Binary | CompileError]] = {}
+        self.compiles = 0  # how many compile jobs ran: the benchmark and tests read it
+
+    async def build(
+        self,
+        key: str,
+        sources: Mapping[str, str],
+        units: Sequence[str],
+        flags: Sequence[str] = CXX_FLAGS,
+    ) -> Binary | CompileError:
+        """The cached build for `key`, compiling once even under concurrent callers."""
+        if key in self._builds:
+            self._builds.move_to_end(key)
+            return self._builds[key]
+        pending_key = (id(asyncio.get_running_loop()), key)
+        if pending_key in self._pending:
+            return await asyncio.shield(self._pending[pending_key])
+        future: asyncio.Future[Binary | CompileError] = asyncio.get_running_loop().create_future()
+        self._pending[pending_key] = future
+        try:
+            self.compiles += 1
+            built = await compile_cpp(self.box, sources, units, flags=flags)
+            self._builds[key] = built
+            while len(self._builds) > self.cache_size:
+                self._builds.popitem(last=False)
+            future.set_result(built)
+            return built
+        except BaseException as exc:
+            future.set_exception(exc)
+            future.exception()  # retrieved: concurrent waiters re-raise it themselves
+            raise
+        finally:
+            del self._pending[pending_key]
+
+    async def compile_submission(self, task: IOITask, submission: str) -> Binary | CompileError:
+        """The submission linked with the task's grader (cached by content)."""
+        sources, units = task.submission_sources(submission)
+        key = digest("submission", *units, *(f"{k}\0{v}" for k, v in sorted(sources.items())))
+        return await self.build(key, sources, units)
+
+    async def _harness(self, task: IOITask, main: str, folder: str) -> Binary | None:
+        if main not in task.grader_files:
+            return None
+        sources = {k: v for k, v in task.grader_files.items() if k.startswith(folder)}
+        key = digest("harness", main, *(f"{k}\0{v}" for k, v in sorted(sources.items())))
+        built = await self.build(key, sources, [main])
+        if isinstance(built, CompileError):
+            raise HarnessError(f"{task.problem_id}: {main} does not compile:\n{built.message}")
+        return built
+
+    async def checker(self, task: IOITask) -> Binary | None:
+        return await self._harness(task, "checker/checker.cpp", "checker/")
+
+    async def manager(self, task: IOITask) -> Binary | None:
+        return await self._harness(task, "graders/manager.cpp", "graders/")
+
+    async def evaluate(
+        self, task: IOITask, submission: str, test_input: str, expected: str | None
+    ) -> Verdict:
+        """Run one test; `expected` None skips the comparison (the output is kept)."""
+        build = await self.compile_submission(task, submission)
+        if isinstance(build, CompileError):
+            return Verdict(0.0, "CE", f"{FEEDBACK['CE']}\n{build.message}")
+        if task.task_type == "Communication":
+            return await self._communication(task, build, test_input)
+        if task.task_type != "Batch":
+            raise HarnessError(f"{task.problem_id}: task type {task.task_type!r} is not supported")
+        result = check_not_se(
+            await run_binary(
+                self.box,
+                build,
+                stdin=test_input,
+                timeout=task.time_limit,
+                memory_mb=task.memory_limit,
+            ),
+            f"{task.problem_id}'s submission",
+        )
+        failed = _failed_run(result)
+        if failed is not None:
+            return failed
+        if expected is None:
+            return Verdict(0.0, "AC", result.stdout)
+        checker = await self.checker(task)
+        if checker is None:
+            if white_diff(result.stdout, expected):
+                return Verdict(1.0, "AC", FEEDBACK["AC"])
+            return Verdict(0.0, "WA", FEEDBACK["WA"])
+        names = ("input.txt", "correct_output.txt", "contestant_output.txt")
+        judged = check_not_se(
+            await run_binary(
+                self.box,
+                checker,
+                stdin="",
+                argv=names,
+                files=dict(zip(names, (test_input, expected, result.stdout), strict=True)),
+                timeout=HARNESS_TIMEOUT_S,
+                memory_mb=HARNESS_MEMORY_MB,
+            ),
+            f"{task.problem_id}'s checker",
+        )
+        if judged.status is not Status.OK:
+            raise HarnessError(
+                f"{task.problem_id}: the checker failed ({judged.status}: {judged.message}); "
+                f"stderr: {judged.stderr[-500:]}"
+            )
+        return verdict_from_score(
+            _parse_score(judged.stdout, "checker", task.problem_id), judged.stderr
+        )
+
+    async def _communication(self, task: IOITask, build: Binary, test_input: str) -> Verdict:
+        manager = await self.manager(task)
+        assert manager is not None  # task_type says so
+        n = task.num_processes
+        lines = []
+        manager_args = []
+        for i in range(n):
+            up, down = f"u{i}_to_m", f"m_to_u{i}"
+            lines.append(f"mkfifo {up} {down} || exit 125\n")
+            manager_args += [up, down]
+        for i in range(n):
+            arg = f" {i}" if n > 1 else ""
+            # The user's output end is opened read-write: that open never blocks, so no
+            # order in which the manager opens its two ends can deadlock the pair.
+            lines.append(f"./prog{arg} 1<>u{i}_to_m <m_to_u{i} 2>/dev/null &\n")
+        lines.append(f"exec ./manager {' '.join(map(shlex.quote, manager_args))}\n")
+        result = check_not_se(
+            await run_script(
+                self.box,
+                "".join(lines),
+                binaries={"prog": build, "manager": manager},
+                stdin=test_input,
+                timeout=task.time_limit,
+                memory_mb=task.memory_limit,
+            ),
+            f"{task.problem_id}'s manager and submission",
+        )
+        failed = _failed_run(result)
+        if failed is not None:
+            return failed
+        return verdict_from_score(
+            _parse_score(result.stdout, "manager", task.problem_id), result.stderr
+        )
+
+
+_JUDGES: weakref.WeakKeyDictionary[Sandbox, CMSJudge] = weakref.WeakKeyDictionary()
+
+
+def judge_for(box: Sandbox) -> CMSJudge:
+    """The one judge (and build cache) of a sandbox."""
+    judge = _JUDGES.get(box)
+    if judge is None:
+        judge = _JUDGES[box] = CMSJudge(box)
+    return judge
