@@ -87,3 +87,14 @@ def test_a_missing_tests_folder_is_an_error(monkeypatch, tmp_path):
         get_generated_tests("9999/A")
     monkeypatch.delenv("CF_TESTS_FOLDER")
     assert get_generated_tests("9999/A") == []
+
+
+def test_file_mode_reads_input_txt_and_writes_output_txt(box):
+    problem = dict(anypair_problem(), input_mode="file", generated_checker=None)
+    code = (
+        '#include <cstdio>\nint main(){FILE*i=fopen("input.txt","r");'
+        'FILE*o=fopen("output.txt","w");int s;fscanf(i,"%d",&s);'
+        'printf("noise on stdout\\n");fprintf(o,"%d %d\\n",s/2,s-s/2);}'
+    )
+    report = asyncio.run(grade_submission(box, problem, code, "cpp", test_batch_size=-1))
+    assert [t.passed for t in report.tests] == [True, True, True, True]

@@ -21,6 +21,7 @@ from r1_cp_scoring import (
     score_subtasks,
     total_points,
 )
+from r1_cp_scoring.cms import judge_for
 from r1_cp_scoring.piston_server import make_app
 
 
@@ -41,8 +42,11 @@ def test_open_r1_requests_are_graded_by_the_server(box):
     async def work(url):
         client = PistonClient([url], max_requests_per_endpoint=4)
         try:
-            code = add_includes(SUMPAIR_SUBMISSIONS["overflow"][0], "sumpair")
+            code = add_includes(SUMPAIR_SUBMISSIONS["overflow"][0] + "// via Piston", "sumpair")
+            before = judge_for(box).compiles
             ioi = await score_subtasks(client, sumpair_rows(), code)
+            # One request per test, as open-r1 sends them, but one compile for all of them.
+            assert judge_for(box).compiles - before == 1
             bad = await score_subtasks(client, sumpair_rows()[:1], "int broken(")
             cf = await score_submission(
                 client,

@@ -27,9 +27,10 @@ import re
 import subprocess
 import weakref
 from collections.abc import Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import aiohttp
+if TYPE_CHECKING:
+    import aiohttp
 
 from r1_cp_scoring.errors import ConfigError, PistonError
 
@@ -114,6 +115,8 @@ class PistonClient:
     def session(self) -> aiohttp.ClientSession:
         if self._session is not None:
             return self._session
+        import aiohttp  # here, so importing the package does not load the HTTP stack
+
         loop = asyncio.get_running_loop()
         if loop not in self._sessions or self._sessions[loop].closed:
             self._sessions[loop] = aiohttp.ClientSession(
@@ -140,6 +143,8 @@ class PistonClient:
         self, data: dict[str, Any], language: str = "cms_ioi", max_retries: int = 5
     ) -> dict[str, Any]:
         """POST /execute with `language`; retried on transient failures, else PistonError."""
+        import aiohttp
+
         body = {**data, "language": language, "version": "*"}
         queue = self._queue()
         last = "no attempt"

@@ -1,0 +1,108 @@
+"""Benchmark: grading a 50-test IOI problem locally, compile once against compile per test.
+
+open-r1's `cms_ioi` Piston package compiles the submission (with the task's grader) for
+every test it runs; r1-cp-scoring compiles it once per submission and ships the binary
+to each test's sandbox. Both sides run here on the same local sandbox, in the same run,
+with the same 50 tests (a Batch task with a grader and header, all tests in one subtask,
+no early stop, all tests in parallel up to the CPU count):
+
+- compile once: `score_subtask` on the shared judge (one compile, 50 runs);
+- compile per test: the same judge logic with a fresh build cache per test (50 compiles,
+  50 runs), which is what a per-test Piston request costs.
+
+Reported: wall seconds, tests per second, compiles. Run: `uv run python bench/cp_scoring.py`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import random
+import time
+
+from r1_cp_scoring import CMSJudge, IOITask, add_includes, score_subtask
+from r1_cp_scoring.cms import judge_for
+from r1_sandbox import LocalSandbox
+
+HEADER = "#include <vector>\nlong long total(std::vector<int> v);\n"
+GRADER = r"""
+#include "bench.h"
+#include <cstdio>
+#include <vector>
+int main() {
+    int n; if (scanf("%d", &n) != 1) return 1;
+    std::vector<int> v(n);
+    for (int i = 0; i < n; i++) scanf("%d", &v[i]);
+    printf("%lld\n", total(v));
+}
+"""
+SOLUTION = "long long total(std::vector<int> v){long long s=0;for(int x:v)s+=x;return s;}"
+
+
+def problem(n_tests: int) -> dict:
+    rng = random.Random(0)
+    tests = {}
+    for i in range(n_tests):
+        values = [rng.randint(-(10**9), 10**9) for _ in range(rng.randint(1, 2000))]
+        tests[f"t{i:02d}"] = [f"{len(values)}\n{' '.join(map(str, values))}\n", f"{sum(values)}\n"]
+    return {
+        "id": "bench",
+        "year": 2099,
+        "subtask": "1",
+        "score": 100,
+        "score_precision": 2,
+        "test_names": list(tests),
+        "test_cases": tests,
+        "time_limit": 2.0,
+        "memory_limit": 256,
+        "grader_files": [["graders/grader.cpp", GRADER], ["graders/bench.h", HEADER]],
+    }
+
+
+async def compile_once(box: LocalSandbox, row: dict, code: str) -> tuple[float, int, float]:
+    judge = judge_for(box)
+    before = judge.compiles
+    start = time.perf_counter()
+    result = await score_subtask(box, row, code, None, -1, early_stop=False)
+    return time.perf_counter() - start, judge.compiles - before, result.score
+
+
+async def compile_per_test(box: LocalSandbox, row: dict, code: str) -> tuple[float, int, float]:
+    task = IOITask.from_row(row)
+    start = time.perf_counter()
+    judges = [CMSJudge(box) for _ in row["test_names"]]
+    verdicts = await asyncio.gather(
+        *(
+            judge.evaluate(task, code, *row["test_cases"][name])
+            for judge, name in zip(judges, row["test_names"], strict=True)
+        )
+    )
+    score = min(v.score for v in verdicts)
+    return time.perf_counter() - start, sum(j.compiles for j in judges), score
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--tests", type=int, default=50)
+    args = parser.parse_args()
+    row = problem(args.tests)
+    code = add_includes(SOLUTION, "bench")
+    with LocalSandbox() as box:
+        rows = []
+        for name, fn in (("compile per test", compile_per_test), ("compile once", compile_once)):
+            seconds, compiles, score = asyncio.run(fn(box, row, code))
+            assert score == 1.0, f"{name}: the accepted submission scored {score}"
+            rows.append((name, seconds, compiles))
+    base = rows[0][1]
+    print(f"{args.tests} tests, {box.concurrency} runs at once\n")
+    print("| mode | compiles | wall s | tests/s | speed-up |")
+    print("|---|---|---|---|---|")
+    for name, seconds, compiles in rows:
+        print(
+            f"| {name} | {compiles} | {seconds:.2f} | {args.tests / seconds:.1f} | "
+            f"{base / seconds:.1f}x |"
+        )
+
+
+if __name__ == "__main__":
+    main()
