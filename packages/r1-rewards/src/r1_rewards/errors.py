@@ -10,6 +10,9 @@
 
 Model output is never a reason to raise: a completion that cannot be parsed scores 0.0,
 a gold answer that cannot be parsed gives None (TRL skips that sample).
+
+Data flow: raised by the rewards and the math pool -> the trainer's process, where the
+message (not a traceback from three layers down) tells the user what to fix.
 """
 
 from __future__ import annotations
