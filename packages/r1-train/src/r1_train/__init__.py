@@ -1,3 +1,54 @@
-"""r1-train: SFT and GRPO for the DeepSeek-R1 recipe on TRL."""
+"""r1-train: SFT and GRPO for the DeepSeek-R1 recipe on TRL (distil, then reinforce).
+
+The public names below load lazily: `import r1_train` is instant and imports neither
+torch nor TRL until a config, a loader or a stage is first used, so `r1-train --help`
+and tools that only inspect the package stay fast.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import Any
 
 __version__ = "0.1.0"
+
+_LAZY = {
+    # configs (TRL dataclasses with open-r1's fields)
+    "ScriptArguments": "r1_train.configs",
+    "GRPOScriptArguments": "r1_train.configs",
+    "SFTConfig": "r1_train.configs",
+    "GRPOConfig": "r1_train.configs",
+    "ModelConfig": "r1_train.configs",
+    # loading the student
+    "get_model": "r1_train.models",
+    "get_tokenizer": "r1_train.models",
+    # callbacks
+    "get_callbacks": "r1_train.callbacks",
+    # the tiny end-to-end run
+    "QuickstartConfig": "r1_train.tiny.quickstart",
+    "run_quickstart": "r1_train.tiny.quickstart",
+}
+
+__all__ = [
+    # configs
+    "ScriptArguments",
+    "GRPOScriptArguments",
+    "SFTConfig",
+    "GRPOConfig",
+    "ModelConfig",
+    # loading the student
+    "get_model",
+    "get_tokenizer",
+    # callbacks
+    "get_callbacks",
+    # the tiny end-to-end run
+    "QuickstartConfig",
+    "run_quickstart",
+    "__version__",
+]
+
+
+def __getattr__(name: str) -> Any:
+    if name in _LAZY:
+        return getattr(importlib.import_module(_LAZY[name]), name)
+    raise AttributeError(f"module 'r1_train' has no attribute {name!r}")
