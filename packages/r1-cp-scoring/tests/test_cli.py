@@ -41,3 +41,57 @@ def test_codeforces_command_prints_the_score(tmp_path, capsys):
 def test_bad_input_exits_2(tmp_path, capsys):
     assert main(["ioi", "--subtasks", str(tmp_path / "missing.json"), "--code", "x.cpp"]) == 2
     assert "missing.json" in capsys.readouterr().err
+
+
+@pytest.mark.slow
+def test_piston_server_command_serves_the_packages(tmp_path):
+    import socket
+    import subprocess
+    import sys
+    import time
+    import urllib.request
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "r1_cp_scoring.cli", "piston-server", "--port", str(port)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        url = f"http://127.0.0.1:{port}/api/v2"
+        for _ in range(100):
+            try:
+                with urllib.request.urlopen(f"{url}/runtimes", timeout=2) as r:
+                    runtimes = json.load(r)
+                break
+            except OSError:
+                time.sleep(0.1)
+        else:
+            raise AssertionError("the server did not start")
+        assert "cms_ioi" in {r["language"] for r in runtimes}
+        body = {
+            "language": "c++17",
+            "version": "*",
+            "files": [
+                {"name": "main.cpp", "content": '#include <cstdio>\nint main(){puts("2 3");}'},
+                {"name": "input.txt", "content": "5\n"},
+                {"name": "correct_output.txt", "content": "2 3\n"},
+                {
+                    "name": "grader_config",
+                    "content": "TIME_LIMIT=1\nMEMORY_LIMIT=256\nINPUT_MODE=stdio",
+                },
+            ],
+        }
+        request = urllib.request.Request(
+            f"{url}/execute",
+            data=json.dumps(body).encode(),
+            headers={"Content-Type": "application/json"},
+        )
+        with urllib.request.urlopen(request, timeout=60) as r:
+            answer = json.load(r)
+        assert answer["compile"]["code"] == 0 and answer["run"]["stdout"].strip() == "1"
+    finally:
+        proc.terminate()
+        proc.wait(timeout=30)

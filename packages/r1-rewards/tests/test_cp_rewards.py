@@ -77,3 +77,48 @@ def test_piston_provider_without_endpoints_says_how_to_set_them(monkeypatch):
             provider_type="piston",
             **columns([dict(anypair_problem(), language="python")]),
         )
+
+
+@pytest.fixture
+def piston_url(monkeypatch):
+    """r1's Piston-compatible server on loopback, in a thread (the rewards are sync code)."""
+    import asyncio
+    import threading
+
+    from aiohttp import web
+
+    from r1_cp_scoring.piston_server import make_app
+    from r1_rewards import code as code_module
+    from r1_sandbox import LocalSandbox
+
+    box = LocalSandbox()
+    loop = asyncio.new_event_loop()
+    runner = web.AppRunner(make_app(box))
+    loop.run_until_complete(runner.setup())
+    site = web.TCPSite(runner, "127.0.0.1", 0)
+    loop.run_until_complete(site.start())
+    port = site._server.sockets[0].getsockname()[1]
+    thread = threading.Thread(target=loop.run_forever, daemon=True)
+    thread.start()
+    url = f"http://127.0.0.1:{port}/api/v2"
+    monkeypatch.setenv("PISTON_ENDPOINTS", url)
+    monkeypatch.setattr(code_module, "_SANDBOXES", {})  # no client cached from another test
+    yield url
+    asyncio.run_coroutine_threadsafe(runner.cleanup(), loop).result(30)
+    loop.call_soon_threadsafe(loop.stop)
+    thread.join(30)
+    loop.close()
+    box.close()
+
+
+@pytest.mark.slow
+def test_piston_provider_grades_through_a_piston_endpoint(piston_url):
+    problem = dict(anypair_problem(), language="python")
+    completions = [fenced("s = int(input())\nprint(s, 0)", "python")]
+    assert cf_code_reward(completions, provider_type="piston", **columns([problem])) == [
+        pytest.approx(1.1)
+    ]
+    rows = sumpair_rows()[1:3]
+    code = SUMPAIR_SUBMISSIONS["crashing"][0]  # crashes on negatives: subtask 2 only
+    scores = ioi_code_reward([fenced(code, "cpp")] * 2, provider_type="piston", **columns(rows))
+    assert scores == [1.0, 0.0]

@@ -24,6 +24,7 @@ text, cached by the graders) -> `run_binary` / `run_script` (one sandbox job per
 
 from __future__ import annotations
 
+import atexit
 import hashlib
 import shlex
 from collections.abc import Mapping, Sequence
@@ -163,5 +164,7 @@ def default_sandbox() -> Sandbox:
     if not _DEFAULT:
         from r1_sandbox import LocalSandbox
 
-        _DEFAULT.append(LocalSandbox())
+        box = LocalSandbox()
+        atexit.register(box.close)  # its spare sandboxes and scratch root
+        _DEFAULT.append(box)
     return _DEFAULT[0]

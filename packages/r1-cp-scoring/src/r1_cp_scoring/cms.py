@@ -17,7 +17,9 @@ CMS semantics kept here:
   contestant process through a pair of FIFOs (`manager u0_to_m m_to_u0 ...`); the
   contestant's stdin and stdout are its ends; the manager prints the score and message.
   Manager and contestant share one sandbox (the backend's process limits apply to both).
-- Verdicts CE / RE / TLE / MLE / WA / PA / AC with CMS's messages.
+- Verdicts CE / RE / TLE / MLE / WA / PA / AC with CMS's messages for outputs (`Output is
+  correct`, ...) and the cms_ioi package's for failures (`Time limit exceeded`, ...), which
+  open-r1's clients parse.
 
 Not guaranteed: CMS isolates the manager from the contestant in separate sandboxes; here
 they share one (same uid), so a hostile submission could signal or read the manager.
@@ -159,10 +161,13 @@ def white_diff(actual: str, expected: str) -> bool:
     True
     >>> white_diff("1 2 3", "1 2\\n3")
     False
+    >>> white_diff("1\\r\\n2\\r\\n", "1\\n2")
+    True
     """
 
     def canon(text: str) -> list[list[str]]:
-        lines = [line.split() for line in text.splitlines()]
+        # Lines end at "\n" only; "\r" and the other blanks are whitespace inside a line.
+        lines = [line.split() for line in text.split("\n")]
         while lines and not lines[-1]:
             lines.pop()
         return lines

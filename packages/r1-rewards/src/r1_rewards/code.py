@@ -259,13 +259,20 @@ def _cp_client(reward: str, provider_type: str) -> Any:
     cp = _cp_scoring(reward)
     if provider_type == "local":
         return None
-    if provider_type == "piston":
-        return cp.get_piston_client_from_env()
-    if provider_type == "morph":
-        return cp.get_morph_client_from_env()
-    raise RewardInputError(
-        f"{reward}: provider_type={provider_type!r} is not one of 'local', 'piston', 'morph'"
-    )
+    if provider_type not in ("piston", "morph"):
+        raise RewardInputError(
+            f"{reward}: provider_type={provider_type!r} is not one of 'local', 'piston', 'morph'"
+        )
+    with _SANDBOXES_LOCK:
+        # One client per process, as open-r1 caches it: endpoint lookups (squeue) and
+        # per-endpoint bounds are shared by every reward call.
+        key = ("cp-client", provider_type)
+        if key not in _SANDBOXES:
+            if provider_type == "piston":
+                _SANDBOXES[key] = cp.get_piston_client_from_env()
+            else:
+                _SANDBOXES[key] = cp.get_morph_client_from_env()
+        return _SANDBOXES[key]
 
 
 def _rows(kwargs: dict[str, Any], n: int) -> list[dict[str, Any]]:
@@ -278,7 +285,7 @@ def _rows(kwargs: dict[str, Any], n: int) -> list[dict[str, Any]]:
     return [{k: v[i] for k, v in columns.items()} for i in range(n)]
 
 
-def _gather_scores(reward: str, coros: list[Any]) -> list[float | None]:
+def _gather_scores(reward: str, coros: list[Any], client: Any) -> list[float | None]:
     """Run the graders concurrently; an ungradable sample (infrastructure) scores None."""
     from r1_cp_scoring import GradingUnavailableError
     from r1_sandbox import run_coroutine_sync
@@ -291,7 +298,11 @@ def _gather_scores(reward: str, coros: list[Any]) -> list[float | None]:
             return None
 
     async def everything() -> list[float | None]:
-        return list(await asyncio.gather(*(guarded(c) for c in coros)))
+        try:
+            return list(await asyncio.gather(*(guarded(c) for c in coros)))
+        finally:
+            if hasattr(client, "aclose"):
+                await client.aclose()  # its HTTP session belongs to this call's event loop
 
     return run_coroutine_sync(everything())
 
@@ -324,7 +335,9 @@ def ioi_code_reward(
         return float(result.score)
 
     rows = _rows(kwargs, n)
-    return _gather_scores("ioi_code_reward", [one(r, c) for r, c in zip(rows, codes, strict=True)])
+    return _gather_scores(
+        "ioi_code_reward", [one(r, c) for r, c in zip(rows, codes, strict=True)], client
+    )
 
 
 def cf_code_reward(
@@ -363,4 +376,4 @@ def cf_code_reward(
         )
         for row, code in zip(rows, codes, strict=True)
     ]
-    return _gather_scores("cf_code_reward", coros)
+    return _gather_scores("cf_code_reward", coros, client)
