@@ -1,4 +1,5 @@
 import asyncio
+import sys
 
 import pytest
 from problems import (
@@ -147,3 +148,32 @@ def test_a_checker_that_does_not_compile_is_a_harness_error(box):
     ]
     with pytest.raises(HarnessError, match=r"checker\.cpp does not compile"):
         grade(box, SUMPAIR_SUBMISSIONS["accepted"][0], rows)
+
+
+def test_tests_not_inline_come_from_the_hub_data_set(box, monkeypatch):
+    import types
+
+    from problems import SUMPAIR_TESTS
+
+    from r1_cp_scoring.ioi import _tests_of_year
+
+    calls = []
+
+    def load_dataset(path, name=None, split=None):
+        calls.append((path, name, split))
+        return [
+            {"problem_id": "sumpair", "test_name": n, "test_input": i, "test_output": o}
+            for n, (i, o) in SUMPAIR_TESTS.items()
+        ]
+
+    fake = types.ModuleType("datasets")
+    fake.load_dataset = load_dataset
+    monkeypatch.setitem(sys.modules, "datasets", fake)
+    _tests_of_year.cache_clear()
+    rows = [{k: v for k, v in row.items() if k != "test_cases"} for row in sumpair_rows()[:3]]
+    try:
+        results = grade(box, SUMPAIR_SUBMISSIONS["accepted"][0], rows)
+    finally:
+        _tests_of_year.cache_clear()
+    assert [r.status for r in results] == ["AC", "AC", "AC"]
+    assert calls == [("open-r1/ioi-test-cases", "2099", "train")]  # one load per year

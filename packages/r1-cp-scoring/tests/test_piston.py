@@ -127,14 +127,9 @@ def test_slurm_lookup_reads_squeue(monkeypatch, tmp_path):
     ]
 
 
-def test_morph_client_runs_the_judge_through_its_own_method(box, monkeypatch):
+def test_morph_client_runs_the_judge_through_its_own_method(box):
     # The sandbox stands in for the Morph backend at its SDK edge: same Sandbox API.
     client = MorphCloudExecutionClient(sandbox=box)
     code = add_includes(SUMPAIR_SUBMISSIONS["accepted"][0], "sumpair")
     results = asyncio.run(score_subtasks(client, sumpair_rows()[:2], code))
     assert [r.status for r in results] == ["AC", "AC"]
-    monkeypatch.delenv("MORPH_API_KEY", raising=False)
-    from r1_cp_scoring import get_morph_client_from_env
-
-    with pytest.raises(ConfigError, match="MORPH_API_KEY"):
-        get_morph_client_from_env()
