@@ -129,6 +129,7 @@ int main(int argc, char** argv) {
 """
 
 
+@pytest.mark.slow
 def test_checker_gives_partial_scores_with_cms_messages(box):
     rows = [
         dict(r, grader_files=[*r["grader_files"], ["checker/checker.cpp", CHECKER]])

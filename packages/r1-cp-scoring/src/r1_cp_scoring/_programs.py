@@ -56,7 +56,7 @@ class Binary:
 
 
 @dataclass(frozen=True)
-class CompileError:
+class CompileFailure:
     """A build that failed: the compiler's message, as CMS shows it."""
 
     message: str
@@ -77,7 +77,7 @@ async def compile_cpp(
     units: Sequence[str],
     *,
     flags: Sequence[str] = CXX_FLAGS,
-) -> Binary | CompileError:
+) -> Binary | CompileFailure:
     """Compile and link `units` (paths among `sources`) into one binary.
 
     Raises `GradingUnavailableError` when the sandbox itself failed (`SE`): that is
@@ -97,10 +97,10 @@ async def compile_cpp(
     if result.status is Status.SE:
         raise GradingUnavailableError(f"the sandbox failed while compiling: {result.message}")
     if result.status is Status.OLE:
-        return CompileError("the binary is too large to ship to the runs (output limit)")
+        return CompileFailure("the binary is too large to ship to the runs (output limit)")
     if result.status is Status.TLE:
-        return CompileError("compilation timed out")
-    return CompileError((result.stderr or result.message).strip()[-4000:])
+        return CompileFailure("compilation timed out")
+    return CompileFailure((result.stderr or result.message).strip()[-4000:])
 
 
 async def run_script(

@@ -44,7 +44,7 @@ from typing import Any
 from r1_cp_scoring._programs import (
     CXX_FLAGS,
     Binary,
-    CompileError,
+    CompileFailure,
     check_not_se,
     compile_cpp,
     digest,
@@ -220,10 +220,10 @@ class CMSJudge:
     def __init__(self, box: Sandbox, *, cache_size: int = 256) -> None:
         self.box = box
         self.cache_size = cache_size
-        self._builds: collections.OrderedDict[str, Binary | CompileError] = (
+        self._builds: collections.OrderedDict[str, Binary | CompileFailure] = (
             collections.OrderedDict()
         )
-        self._pending: dict[tuple[int, str], asyncio.Future[Binary | CompileError]] = {}
+        self._pending: dict[tuple[int, str], asyncio.Future[Binary | CompileFailure]] = {}
         self.compiles = 0  # how many compile jobs ran: the benchmark and tests read it
 
     async def build(
@@ -232,7 +232,7 @@ class CMSJudge:
         sources: Mapping[str, str],
         units: Sequence[str],
         flags: Sequence[str] = CXX_FLAGS,
-    ) -> Binary | CompileError:
+    ) -> Binary | CompileFailure:
         """The cached build for `key`, compiling once even under concurrent callers."""
         if key in self._builds:
             self._builds.move_to_end(key)
@@ -240,7 +240,7 @@ class CMSJudge:
         pending_key = (id(asyncio.get_running_loop()), key)
         if pending_key in self._pending:
             return await asyncio.shield(self._pending[pending_key])
-        future: asyncio.Future[Binary | CompileError] = asyncio.get_running_loop().create_future()
+        future: asyncio.Future[Binary | CompileFailure] = asyncio.get_running_loop().create_future()
         self._pending[pending_key] = future
         try:
             self.compiles += 1
@@ -257,7 +257,7 @@ class CMSJudge:
         finally:
             del self._pending[pending_key]
 
-    async def compile_submission(self, task: IOITask, submission: str) -> Binary | CompileError:
+    async def compile_submission(self, task: IOITask, submission: str) -> Binary | CompileFailure:
         """The submission linked with the task's grader (cached by content)."""
         sources, units = task.submission_sources(submission)
         key = digest("submission", *units, *(f"{k}\0{v}" for k, v in sorted(sources.items())))
@@ -269,7 +269,7 @@ class CMSJudge:
         sources = {k: v for k, v in task.grader_files.items() if k.startswith(folder)}
         key = digest("harness", main, *(f"{k}\0{v}" for k, v in sorted(sources.items())))
         built = await self.build(key, sources, [main])
-        if isinstance(built, CompileError):
+        if isinstance(built, CompileFailure):
             raise HarnessError(f"{task.problem_id}: {main} does not compile:\n{built.message}")
         return built
 
@@ -284,7 +284,7 @@ class CMSJudge:
     ) -> Verdict:
         """Run one test; `expected` None skips the comparison (the output is kept)."""
         build = await self.compile_submission(task, submission)
-        if isinstance(build, CompileError):
+        if isinstance(build, CompileFailure):
             return Verdict(0.0, "CE", f"{FEEDBACK['CE']}\n{build.message}")
         if task.task_type == "Communication":
             return await self._communication(task, build, test_input)

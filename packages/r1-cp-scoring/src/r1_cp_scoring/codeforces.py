@@ -31,7 +31,7 @@ from dataclasses import asdict, dataclass, field
 from typing import Any, Literal
 
 from r1_cp_scoring._programs import (
-    CompileError,
+    CompileFailure,
     check_not_se,
     default_sandbox,
     digest,
@@ -181,7 +181,7 @@ class _LocalRunner:
         self.file_mode = str(problem.get("input_mode") or "stdio") == "file"
         self.checker = problem.get("generated_checker") or None
 
-    async def prepare(self) -> CompileError | None:
+    async def prepare(self) -> CompileFailure | None:
         """Compile the submission (cached) and validate the checker."""
         if self.checker:
             await _validate_checker(self.box, self.checker)
@@ -190,7 +190,7 @@ class _LocalRunner:
         built = await judge_for(self.box).build(
             digest("cf", self.code), {"main.cpp": self.code}, ["main.cpp"], CF_CXX_FLAGS
         )
-        if isinstance(built, CompileError):
+        if isinstance(built, CompileFailure):
             return built
         self.binary = built
         return None
