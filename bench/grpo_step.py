@@ -143,6 +143,7 @@ def main() -> None:
 
     datasets.disable_progress_bars()
     transformers.utils.logging.set_verbosity_error()
+    transformers.utils.logging.disable_progress_bar()
     with tempfile.TemporaryDirectory() as tmp:
         # A student that writes R1-format answers: the quickstart's SFT stage.
         run_quickstart(
