@@ -498,12 +498,14 @@ def _run_generate(args: argparse.Namespace) -> int:
 
         run_distilabel(cfg)
         print(f"distilabel pipeline finished -> {cfg.output}")
-        return 0
-    report = generate(cfg)
-    print(report.summary())
-    if not report.complete:
-        return EXIT_INCOMPLETE
+    else:
+        report = generate(cfg)
+        print(report.summary())
+        if not report.complete:
+            # A partial output on the hub would look finished; the rerun pushes it whole.
+            return EXIT_INCOMPLETE
     if args.push_to_hub:
+        # Both engines finish with OUT.jsonl on disk; `--push-to-hub` holds for either.
         from r1_data.sources import load_source
 
         load_source(str(cfg.output)).push_to_hub(args.push_to_hub)
