@@ -21,6 +21,7 @@ import argparse
 import logging
 import sys
 from pathlib import Path
+from typing import Any
 
 from r1_data.errors import DataError, DataInputError
 
@@ -414,16 +415,14 @@ def _parse_reward_args(pairs: list[str]) -> dict[str, object]:
     return out
 
 
-def _run_pass_rate(args: argparse.Namespace) -> int:
-    from r1_data.pass_rate import PassRateConfig, pass_rate
-
-    cfg = PassRateConfig(
+def _generation_options(args: argparse.Namespace) -> dict[str, Any]:
+    """The flags `generate` and `pass-rate` share, as keywords of their configs."""
+    return dict(
         dataset=args.dataset,
         split=args.split,
         config=args.config,
         prompt_column=args.prompt_column,
         output=args.output,
-        filtered_output=args.filtered_output,
         base_urls=args.base_urls,
         model=args.model,
         num_generations=args.num_generations,
@@ -441,6 +440,15 @@ def _run_pass_rate(args: argparse.Namespace) -> int:
         backoff=args.backoff,
         api_key=args.api_key,
         progress=not args.no_progress,
+    )
+
+
+def _run_pass_rate(args: argparse.Namespace) -> int:
+    from r1_data.pass_rate import PassRateConfig, pass_rate
+
+    cfg = PassRateConfig(
+        **_generation_options(args),
+        filtered_output=args.filtered_output,
         reward_funcs=args.rewards or ["accuracy"],
         reward_args=_parse_reward_args(args.reward_args),
         pass_rate_min=args.pass_rate_min,
@@ -469,30 +477,7 @@ def _run_mix(args: argparse.Namespace) -> int:
 def _run_generate(args: argparse.Namespace) -> int:
     from r1_data.generate import GenerateConfig, generate
 
-    cfg = GenerateConfig(
-        dataset=args.dataset,
-        split=args.split,
-        config=args.config,
-        prompt_column=args.prompt_column,
-        output=args.output,
-        base_urls=args.base_urls,
-        model=args.model,
-        num_generations=args.num_generations,
-        max_concurrency=args.max_concurrency,
-        temperature=args.temperature,
-        top_p=args.top_p,
-        max_tokens=args.max_tokens,
-        prompt_template=args.prompt_template,
-        system_prompt=args.system_prompt,
-        uuid_column=args.uuid_column,
-        start=args.start,
-        end=args.end,
-        timeout=args.timeout,
-        max_retries=args.max_retries,
-        backoff=args.backoff,
-        api_key=args.api_key,
-        progress=not args.no_progress,
-    )
+    cfg = GenerateConfig(**_generation_options(args))
     if args.engine == "distilabel":
         from r1_data.distilabel_pipeline import run_distilabel
 
