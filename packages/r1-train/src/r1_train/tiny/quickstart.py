@@ -171,7 +171,6 @@ def run_quickstart(
     config: QuickstartConfig | None = None, report: Callable[[str], None] = logger.info
 ) -> QuickstartResult:
     """Run phases 0-4 and return what happened; `report` receives progress lines."""
-    import torch
     from datasets import Dataset
     from transformers import set_seed
     from trl import GRPOConfig, GRPOTrainer, SFTConfig, SFTTrainer
@@ -180,7 +179,6 @@ def run_quickstart(
     out = Path(cfg.output_dir)
     out.mkdir(parents=True, exist_ok=True)
     set_seed(cfg.seed)
-    torch.set_num_threads(max(1, torch.get_num_threads()))
     seconds: dict[str, float] = {}
     common = dict(
         use_cpu=True,
@@ -193,7 +191,7 @@ def run_quickstart(
         logging_steps=cfg.log_every,
     )
 
-    # -- phase 0: data, tokenizer, student ---------------------------------------------------
+    # -- phases 0-1: data, tokenizer, student; evaluation at initialisation ----------------
     t0 = time.perf_counter()
     sft_p, grpo_p, eval_p = split_problems(cfg.seed, cfg.n_sft, cfg.n_grpo, cfg.n_eval, cfg.digits)
     if cfg.tokenizer_path:
