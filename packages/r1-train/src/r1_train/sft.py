@@ -62,6 +62,6 @@ def main(script_args: Any, training_args: Any, model_args: Any) -> dict[str, Any
         eval_dataset=training.eval_split(dataset, script_args, training_args),
         processing_class=tokenizer,
         peft_config=get_peft_config(model_args),
-        callbacks=training.get_callbacks_safe(training_args, model_args),
+        callbacks=training.named_callbacks(training_args, model_args),
     )
     return training.finish(trainer, tokenizer, dataset, script_args, training_args, checkpoint)

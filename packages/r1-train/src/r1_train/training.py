@@ -132,8 +132,8 @@ def eval_split(dataset: Any, script_args: Any, training_args: Any) -> Any:
     return dataset[script_args.dataset_test_split]
 
 
-def get_callbacks_safe(training_args: Any, model_args: Any) -> list[Any]:
-    """The named callbacks of the config (none when it names none)."""
+def named_callbacks(training_args: Any, model_args: Any) -> list[Any]:
+    """The callbacks the config names; `callbacks` is imported only when it names some."""
     if not getattr(training_args, "callbacks", None):
         return []
     from r1_train.callbacks import get_callbacks
@@ -142,6 +142,7 @@ def get_callbacks_safe(training_args: Any, model_args: Any) -> list[Any]:
 
 
 def init_tracking(training_args: Any) -> None:
+    """Set up W&B and/or trackio when the config reports to them."""
     report_to = training_args.report_to or []
     if "wandb" in report_to or "trackio" in report_to:
         from r1_train import tracking
