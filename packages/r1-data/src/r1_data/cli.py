@@ -43,6 +43,26 @@ class _Formatter(argparse.RawDescriptionHelpFormatter):
         return text
 
 
+def _add_resume_flags(parser: argparse.ArgumentParser) -> None:
+    """Row identity and chunking, shared by the resumable commands (generate, pass-rate)."""
+    parser.add_argument(
+        "--uuid-column",
+        default=None,
+        metavar="COL",
+        help="column identifying a row for resume (default: hash of the prompt)",
+    )
+    parser.add_argument(
+        "--start",
+        metavar="N",
+        type=int,
+        default=None,
+        help="first row of the split to do (chunking)",
+    )
+    parser.add_argument(
+        "--end", metavar="N", type=int, default=None, help="row after the last to do (chunking)"
+    )
+
+
 def _add_endpoint_flags(p: argparse.ArgumentParser) -> None:
     g = p.add_argument_group("endpoint")
     g.add_argument(
@@ -163,22 +183,7 @@ def make_parser() -> argparse.ArgumentParser:
         ),
     )
     _add_input_flags(gen, "--prompt-column", "column with the prompt text (or chat messages)")
-    gen.add_argument(
-        "--uuid-column",
-        default=None,
-        metavar="COL",
-        help="column identifying a row for resume (default: hash of the prompt)",
-    )
-    gen.add_argument(
-        "--start",
-        metavar="N",
-        type=int,
-        default=None,
-        help="first row of the split to do (chunking)",
-    )
-    gen.add_argument(
-        "--end", metavar="N", type=int, default=None, help="row after the last to do (chunking)"
-    )
+    _add_resume_flags(gen)
     gen.add_argument(
         "--output",
         required=True,
@@ -260,22 +265,7 @@ def make_parser() -> argparse.ArgumentParser:
         ),
     )
     _add_input_flags(pr, "--prompt-column", "column with the problem text (or chat messages)")
-    pr.add_argument(
-        "--uuid-column",
-        default=None,
-        metavar="COL",
-        help="column identifying a row for resume (default: hash of the prompt)",
-    )
-    pr.add_argument(
-        "--start",
-        metavar="N",
-        type=int,
-        default=None,
-        help="first row of the split to do (chunking)",
-    )
-    pr.add_argument(
-        "--end", metavar="N", type=int, default=None, help="row after the last to do (chunking)"
-    )
+    _add_resume_flags(pr)
     pr.add_argument(
         "--output",
         required=True,
