@@ -26,6 +26,7 @@ import importlib.util
 import json
 import re
 import threading
+import uuid
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -71,6 +72,9 @@ class FakeHub:
         self.lfs_suffixes = tuple(lfs_suffixes)
         self.url = ""  # the endpoint, once served
         self.lock = threading.Lock()
+        # Commit shas differ between hubs: the clients cache downloads by commit in the
+        # user's cache folder, and a sha of an earlier test run must never match.
+        self._salt = uuid.uuid4().hex
 
     @staticmethod
     def key(repo_id: str, repo_type: str = "model") -> str:
@@ -79,7 +83,7 @@ class FakeHub:
 
     def create(self, repo_id: str, repo_type: str = "model", private: bool = False) -> FakeRepo:
         """A new repo whose `main` holds one empty commit, as the Hub makes it."""
-        first = hashlib.sha1(f"{repo_type}/{repo_id}".encode()).hexdigest()
+        first = hashlib.sha1(f"{self._salt}/{repo_type}/{repo_id}".encode()).hexdigest()
         repo: FakeRepo = {
             "repo_id": repo_id,
             "repo_type": repo_type,
@@ -125,7 +129,7 @@ class FakeHub:
         for path in deleted:
             files.pop(path, None)
         sha = hashlib.sha1(
-            f"{repo_type}/{repo_id}/{branch}/{len(repo['commits'])}".encode()
+            f"{self._salt}/{repo_type}/{repo_id}/{branch}/{len(repo['commits'])}".encode()
         ).hexdigest()
         repo["branches"][branch] = files
         repo["heads"][branch] = sha
