@@ -115,7 +115,7 @@ def test_push_after_a_resumed_run_replaces_the_shard(
 def test_incomplete_run_pushes_nothing(prompts, tmp_path, openai_server, fake_hub, capsys):
     openai_server.faults = {"problem 3": ["500"] * 10}
     out = tmp_path / "out.jsonl"
-    assert main(_argv(prompts, out, openai_server.url, "--max-retries", "1")) == 3
+    assert main(_argv(prompts, out, openai_server.url, "--max-retries", "1")) == 1
     assert "pushed" not in capsys.readouterr().out
     assert fake_hub.repos == {}
     assert not any(path.startswith("/api/") for _, path in fake_hub.requests)
