@@ -67,16 +67,33 @@ class FakeOpenAI:
     `faults[prompt_substring]` is a list of fault names applied to the first attempts of
     each prompt containing that substring (attempt 1 gets faults[0], ...); later attempts
     succeed. `responder(prompt, n)` makes the n-th successful completion of a prompt.
+    `hold_after(n)` answers n more requests, then holds every later one (unanswered, the
+    client waiting) until `release()`; `holding` is set once one is held. That freezes a
+    client mid-run in a known state, where a sleep in the server would only make one
+    likely. `hosts` logs the Host header of each request (which base URL was used).
     """
 
     def __init__(self, delay: float = 0.0) -> None:
+        import threading
+
         self.delay = delay
         self.faults: dict[str, list[str]] = {}
         self.responder = lambda prompt, n: f"<think>about {prompt}</think> answer {n}"
         self.attempts: dict[str, int] = {}
         self.successes: dict[str, int] = {}
         self.bodies: list[dict] = []
+        self.hosts: list[str] = []
         self.url = ""
+        self.admitted = 0
+        self.hold_at: int | None = None
+        self.holding = threading.Event()
+
+    def hold_after(self, n: int) -> None:
+        self.holding.clear()
+        self.hold_at = self.admitted + n
+
+    def release(self) -> None:
+        self.hold_at = None
 
     def _fault_for(self, prompt: str, attempt: int) -> str | None:
         for needle, plan in self.faults.items():
@@ -89,8 +106,13 @@ class FakeOpenAI:
 
         from aiohttp import web
 
+        while self.hold_at is not None and self.admitted >= self.hold_at:
+            self.holding.set()
+            await asyncio.sleep(0.01)  # cancelled when the client goes away
+        self.admitted += 1
         body = await request.json()
         self.bodies.append(body)
+        self.hosts.append(request.host)
         prompt = body["messages"][-1]["content"]
         attempt = self.attempts[prompt] = self.attempts.get(prompt, 0) + 1
         fault = self._fault_for(prompt, attempt)

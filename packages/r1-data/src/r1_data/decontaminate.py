@@ -479,9 +479,11 @@ def load_default_benchmarks(skip: Sequence[str] = ()) -> list[Benchmark]:
             f"{name} ({DEFAULT_BENCHMARKS[name][0]}): {exc}" for name, exc in failures
         )
         skip_flags = " ".join(f"--skip-benchmark {name}" for name in names)
+        several = len(names) > 1
         raise DataInputError(
-            f"default benchmarks {', '.join(names)} could not be loaded ({reasons}); pass "
-            f"{skip_flags} to decontaminate without them, or give local copies as "
+            f"default benchmark{'s' if several else ''} {', '.join(names)} could not be "
+            f"loaded ({reasons}); pass {skip_flags} to decontaminate without "
+            f"{'them' if several else 'it'}, or give a local copy as "
             "--benchmark NAME=PATH_OR_ID[:COLUMN]"
         )
     return out
