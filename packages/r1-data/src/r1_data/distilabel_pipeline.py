@@ -145,9 +145,9 @@ def run_distilabel(cfg: GenerateConfig) -> None:
     )
     distiset = pipeline.run(dataset=None if several else ds, use_cache=False)
     # distilabel's own columns (`generation`, `distilabel_metadata`), as open-r1 gets them;
-    # one subset per server when there are several, written one after the other.
+    # one subset per server when there are several (their metadata keys carry the task's
+    # name, so they cannot be one table), written one after the other.
     # No logging after this point: distilabel has replaced the handlers with its own queue.
-    from datasets import concatenate_datasets
-
-    parts = [distiset[name]["train"] for name in sorted(distiset)]
-    concatenate_datasets(parts).to_json(str(cfg.output), lines=True)
+    with open(cfg.output, "wb") as f:
+        for name in sorted(distiset):
+            distiset[name]["train"].to_json(f, lines=True)
