@@ -64,6 +64,9 @@ def _environment() -> jinja2.Environment:
         lstrip_blocks=True,
         keep_trailing_newline=True,
         autoescape=False,
+        # bash's `${#array[@]}` would open a jinja2 comment.
+        comment_start_string="{##",
+        comment_end_string="##}",
     )
     env.filters["q"] = lambda value: shlex.quote(str(value))
     env.filters["qjoin"] = lambda values: shlex.join(str(v) for v in values)
@@ -266,7 +269,7 @@ def render_train(spec: TrainSpec, site: SiteConfig, options: JobOptions | None =
             "--host", "0.0.0.0",
             "--port", str(spec.vllm_port),
         ]  # fmt: skip
-    name = f"r1-train-{spec.stage}-{Path(spec.config).stem}"
+    name = f"r1-train-{spec.stage}-{_short(Path(spec.config).stem)}"
     return _render(
         "train.sbatch.j2",
         "train",
