@@ -5,7 +5,8 @@ One cluster per test session (`slurm_cluster`): `AuthType=auth/none` and `CredTy
 nodes on one host, each slurmd on its own port: `vm`-style the machine's hostname and
 `localhost`, two names that resolve to 127.0.0.1, so a server a job starts is reachable
 at `http://<node>:<port>` the way `PISTON_ENDPOINTS=slurm` builds it. Each node has two
-fake GPUs (gres.conf with `File=` entries; GPUs without `File=` are dropped silently) and
+fake GPUs (gres.conf `File=` entries naming /dev/null and /dev/zero: slurmd wants
+character devices there, and drops GPUs without `File=` silently) and
 claims 16 CPUs (`SlurmdParameters=config_overrides`) so that several jobs run at once on
 two cores. Without the SLURM packages the cluster tests skip, saying how to install them.
 
@@ -16,12 +17,13 @@ Data flow: fixtures -> slurm.conf + gres.conf in a temp dir -> slurmctld / slurm
 from __future__ import annotations
 
 import os
+import random
 import shutil
 import signal
 import socket
 import subprocess
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -31,6 +33,7 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("HF_DATASETS_OFFLINE", "1")
 os.environ.setdefault("WANDB_MODE", "disabled")
 
+FAKE_GPU_DEVICES = ("/dev/null", "/dev/zero")
 DAEMONS = ("slurmctld", "slurmd", "sbatch", "squeue", "scontrol", "scancel", "sinfo")
 
 
@@ -94,52 +97,51 @@ def slurm_cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Cluster]
         resolves = False
     # Two names for 127.0.0.1: servers started by jobs are reachable at http://<node>:port.
     nodes = (host, "localhost") if resolves and host != "localhost" else ("localhost",)
-    for sub in ("state", "spool", "gpus"):
+    for sub in ("state", "spool"):
         (root / sub).mkdir()
     node_lines, gres_lines = [], []
     for name in nodes:
-        files = []
-        for i in range(2):
-            fake = root / "gpus" / f"{name}-nvidia{i}"
-            fake.touch()
-            files.append(str(fake))
+        (root / "spool" / name).mkdir()
         node_lines.append(
             f"NodeName={name} NodeHostname={host} NodeAddr=127.0.0.1 Port={_free_port()} "
             "CPUs=16 RealMemory=4000 Gres=gpu:2 State=UNKNOWN"
         )
-        gres_lines += [f"NodeName={name} Name=gpu File={f}" for f in files]
+        # slurmd wants a character device behind each GPU; these two stand in for nvidia0/1.
+        gres_lines += [f"NodeName={name} Name=gpu File={f}" for f in FAKE_GPU_DEVICES]
     conf = root / "slurm.conf"
     conf.write_text(
-        "\n".join([
-            f"ClusterName=r1test{os.getpid()}",
-            f"SlurmctldHost={host}(127.0.0.1)",
-            f"SlurmctldPort={_free_port()}",
-            "AuthType=auth/none",
-            "CredType=cred/none",
-            "SlurmUser=root",
-            "SlurmdUser=root",
-            f"StateSaveLocation={root}/state",
-            f"SlurmdSpoolDir={root}/spool/%n",
-            f"SlurmctldPidFile={root}/slurmctld.pid",
-            f"SlurmdPidFile={root}/slurmd-%n.pid",
-            f"SlurmctldLogFile={root}/slurmctld.log",
-            f"SlurmdLogFile={root}/slurmd-%n.log",
-            "ProctrackType=proctrack/linuxproc",
-            "TaskPlugin=task/none",
-            "MpiDefault=none",
-            "SelectType=select/cons_tres",
-            "SelectTypeParameters=CR_Core",
-            "SlurmdParameters=config_overrides",
-            "GresTypes=gpu",
-            "ReturnToService=2",
-            # No slurmdbd here: finished jobs stay visible to `scontrol show job` this long.
-            "MinJobAge=3600",
-            "KillWait=5",
-            "InactiveLimit=0",
-            "SchedulerParameters=sched_interval=1",
-            *node_lines,
-            "PartitionName=debug Nodes=ALL Default=YES MaxTime=INFINITE State=UP",
-        ])
+        "\n".join(
+            [
+                f"ClusterName=r1test{os.getpid()}",
+                f"SlurmctldHost={host}(127.0.0.1)",
+                f"SlurmctldPort={_free_port()}",
+                "AuthType=auth/none",
+                "CredType=cred/none",
+                "SlurmUser=root",
+                "SlurmdUser=root",
+                f"StateSaveLocation={root}/state",
+                f"SlurmdSpoolDir={root}/spool/%n",
+                f"SlurmctldPidFile={root}/slurmctld.pid",
+                f"SlurmdPidFile={root}/slurmd-%n.pid",
+                f"SlurmctldLogFile={root}/slurmctld.log",
+                f"SlurmdLogFile={root}/slurmd-%n.log",
+                "ProctrackType=proctrack/linuxproc",
+                "TaskPlugin=task/none",
+                "MpiDefault=none",
+                "SelectType=select/cons_tres",
+                "SelectTypeParameters=CR_Core",
+                "SlurmdParameters=config_overrides",
+                "GresTypes=gpu",
+                "ReturnToService=2",
+                # No slurmdbd here: finished jobs stay visible to `scontrol show job` this long.
+                "MinJobAge=3600",
+                "KillWait=5",
+                "InactiveLimit=0",
+                "SchedulerParameters=sched_interval=1",
+                *node_lines,
+                "PartitionName=debug Nodes=ALL Default=YES MaxTime=INFINITE State=UP",
+            ]
+        )
         + "\n"
     )
     (root / "gres.conf").write_text("\n".join(gres_lines) + "\n")
@@ -183,3 +185,28 @@ def state_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     path = tmp_path / "state"
     monkeypatch.setenv("R1_SLURM_STATE_DIR", str(path))
     return path
+
+
+@pytest.fixture
+def free_ports() -> Callable[[int], int]:
+    """`free_ports(n)`: a port p such that p .. p+n-1 are free on 127.0.0.1 right now."""
+
+    def find(n: int) -> int:
+        rng = random.Random()
+        for _ in range(200):
+            base = rng.randrange(30000, 60000 - n)
+            try:
+                sockets = []
+                for port in range(base, base + n):
+                    s = socket.socket()
+                    sockets.append(s)
+                    s.bind(("127.0.0.1", port))
+                return base
+            except OSError:
+                continue
+            finally:
+                for s in sockets:
+                    s.close()
+        raise RuntimeError(f"no {n} consecutive free ports found")
+
+    return find

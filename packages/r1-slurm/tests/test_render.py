@@ -148,7 +148,7 @@ def test_job_runs_in_the_environment_it_was_submitted_from(recipe: Path) -> None
 
 
 def test_vllm_server_needs_a_node_of_its_own(recipe: Path) -> None:
-    with pytest.raises(SlurmConfigError, match="takes a node of its own.*--nodes 2"):
+    with pytest.raises(SlurmConfigError, match=r"takes a node of its own.*--nodes 2"):
         render_train(TrainSpec(stage="grpo", config=str(recipe), nodes=1), SiteConfig())
     with pytest.raises(SlurmConfigError, match="only GRPO"):
         render_train(TrainSpec(stage="sft", config=str(recipe), nodes=2), SiteConfig())

@@ -95,9 +95,7 @@ def make_parser() -> argparse.ArgumentParser:
     logs = commands.add_parser("logs", help="print a job's log")
     logs.add_argument("job_id", nargs="?", metavar="JOBID", help="default: the newest job")
     logs.add_argument("--tail", type=int, default=None, metavar="N", help="the last N lines")
-    logs.add_argument(
-        "--follow", action="store_true", help="keep printing until the job has ended"
-    )
+    logs.add_argument("--follow", action="store_true", help="keep printing until the job has ended")
     _common(logs)
 
     cancel = commands.add_parser("cancel", help="cancel jobs (scancel)")
@@ -229,8 +227,13 @@ def _logs(args: argparse.Namespace) -> int:
             return 1
         if not args.follow:
             return 0
-        if job_state(job_id).get("JobState", "GONE") not in ("PENDING", "RUNNING", "REQUEUED",
-                                                              "CONFIGURING", "COMPLETING"):
+        if job_state(job_id).get("JobState", "GONE") not in (
+            "PENDING",
+            "RUNNING",
+            "REQUEUED",
+            "CONFIGURING",
+            "COMPLETING",
+        ):
             return 0
         time.sleep(1.0)
 

@@ -260,7 +260,7 @@ def render_train(spec: TrainSpec, site: SiteConfig, options: JobOptions | None =
 
     vllm = None
     if vllm_nodes:
-        vllm = shlex.split(site.trl_vllm) + ["--model", str(model)]
+        vllm = [*shlex.split(site.trl_vllm), "--model", str(model)]
         if get("model_revision"):
             vllm += ["--revision", str(get("model_revision"))]
         vllm += [

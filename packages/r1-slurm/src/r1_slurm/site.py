@@ -34,10 +34,8 @@ SITE_ENV = "R1_SLURM_SITE"
 SITE_FILE = "r1-slurm.toml"
 
 
-def _f(section: str, help: str, default: Any = None, **kwargs: Any) -> Any:
+def _f(section: str, help: str, default: Any = None) -> Any:
     metadata = {"section": section, "help": help}
-    if "default_factory" in kwargs:
-        return field(metadata=metadata, **kwargs)
     return field(default=default, metadata=metadata)
 
 
@@ -60,17 +58,24 @@ class SiteConfig:
     cpus_per_task: int | None = _f("slurm", "CPUs per task (one task per node)")
     mem: str | None = _f("slurm", "memory per node, e.g. 0 (all) or 512G")
     exclusive: bool = _f("slurm", "ask for whole nodes for GPU jobs (--exclusive)", True)
-    sbatch_options: list[str] = _f(
-        "slurm",
-        "further #SBATCH options, e.g. ['--constraint=h100', '--reservation=r1']",
+    sbatch_options: list[str] = field(
         default_factory=list,
+        metadata={
+            "section": "slurm",
+            "help": "further #SBATCH options, e.g. ['--constraint=h100', '--reservation=r1']",
+        },
     )
     # [environment]: what runs before the commands.
-    modules: list[str] = _f(
-        "environment", "modules loaded first (`module load ...`)", default_factory=list
+    modules: list[str] = field(
+        default_factory=list,
+        metadata={"section": "environment", "help": "modules loaded first (`module load ...`)"},
     )
-    setup: list[str] = _f(
-        "environment", "shell lines run after the modules, before activation", default_factory=list
+    setup: list[str] = field(
+        default_factory=list,
+        metadata={
+            "section": "environment",
+            "help": "shell lines run after the modules, before activation",
+        },
     )
     activate: str = _f(
         "environment",
@@ -78,8 +83,9 @@ class SiteConfig:
         "else `uv run` in the current project), uv, none, or a virtualenv path",
         "auto",
     )
-    env: dict[str, str] = _f(
-        "environment", "variables exported in every job", default_factory=dict
+    env: dict[str, str] = field(
+        default_factory=dict,
+        metadata={"section": "environment", "help": "variables exported in every job"},
     )
     # [paths]
     log_dir: str = _f(
@@ -100,9 +106,7 @@ class SiteConfig:
         "the SGLang server, called as `<sglang> --model-path MODEL ...`",
         "python -m sglang.launch_server",
     )
-    trl_vllm: str = _f(
-        "commands", "TRL's weight-syncing vLLM server for GRPO", "trl vllm-serve"
-    )
+    trl_vllm: str = _f("commands", "TRL's weight-syncing vLLM server for GRPO", "trl vllm-serve")
     server_timeout: int = _f(
         "commands", "seconds a server may take to answer its health check", 1800
     )

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
-import re
 import types
 import typing
 from dataclasses import dataclass, field
@@ -22,10 +21,8 @@ from typing import Any, Literal
 from r1_slurm.errors import SlurmConfigError
 
 
-def _f(help: str, default: Any = None, *, positional: bool = False, **kwargs: Any) -> Any:
+def _f(help: str, default: Any = None, *, positional: bool = False) -> Any:
     metadata = {"help": help, "positional": positional}
-    if "default_factory" in kwargs:
-        return field(metadata=metadata, **kwargs)
     return field(default=default, metadata=metadata)
 
 
@@ -63,9 +60,12 @@ class TrainSpec:
     vllm_tp: int = _f("tensor parallelism of the vLLM server", 1)
     vllm_dp: int | None = _f("data parallelism of the vLLM server (default: GPUs / tp)")
     vllm_port: int = _f("port of the vLLM server", 8000)
-    overrides: list[str] = _f(
-        "training flags after `--`, passed to r1-train (e.g. -- --learning_rate 1e-5)",
+    overrides: list[str] = field(
         default_factory=list,
+        metadata={
+            "help": "training flags after `--`, passed to r1-train (e.g. -- --learning_rate 1e-5)",
+            "positional": False,
+        },
     )
 
     def __post_init__(self) -> None:
@@ -108,9 +108,12 @@ class GenerateSpec:
     tp: int | None = _f("tensor parallelism of the server (default: all GPUs of the node)")
     port: int = _f("port of the server on the node", 8000)
     gpus_per_node: int | None = _f("GPUs of the node (default: the site's)")
-    extra: list[str] = _f(
-        "flags after `--`, passed to r1-data generate (e.g. -- --temperature 0.6)",
+    extra: list[str] = field(
         default_factory=list,
+        metadata={
+            "help": "flags after `--`, passed to r1-data generate (e.g. -- --temperature 0.6)",
+            "positional": False,
+        },
     )
 
     def __post_init__(self) -> None:
@@ -135,8 +138,12 @@ class EvaluateSpec:
         "vllm",
     )
     base_url: str | None = _f("OpenAI API root for --backend endpoint")
-    dataset: list[str] = _f(
-        "NAME=PATH: a local copy of a task's data set (repeatable)", default_factory=list
+    dataset: list[str] = field(
+        default_factory=list,
+        metadata={
+            "help": "NAME=PATH: a local copy of a task's data set (repeatable)",
+            "positional": False,
+        },
     )
     n: int | None = _f("samples per problem (default: r1-eval's)")
     output_dir: str | None = _f("results go here (default: evals/<model name>)")
@@ -146,7 +153,10 @@ class EvaluateSpec:
         "auto",
     )
     gpus_per_node: int | None = _f("GPUs of the node (default: the site's; 0 for endpoint)")
-    extra: list[str] = _f("flags after `--`, passed to r1-eval run", default_factory=list)
+    extra: list[str] = field(
+        default_factory=list,
+        metadata={"help": "flags after `--`, passed to r1-eval run", "positional": False},
+    )
 
     def __post_init__(self) -> None:
         if not self.model:
@@ -174,7 +184,10 @@ class ServeSpec:
     host: str = _f("address the server binds on the node", "0.0.0.0")
     tp: int | None = _f("tensor parallelism (default: all GPUs of the node)")
     gpus_per_node: int | None = _f("GPUs of the node (default: the site's)")
-    extra: list[str] = _f("flags after `--`, passed to the server", default_factory=list)
+    extra: list[str] = field(
+        default_factory=list,
+        metadata={"help": "flags after `--`, passed to the server", "positional": False},
+    )
 
     def __post_init__(self) -> None:
         if not self.model:
@@ -217,10 +230,6 @@ def _check_choice(name: str, value: str, choices: tuple[str, ...]) -> None:
         raise SlurmConfigError(
             f"--{name.replace('_', '-')} {value!r}: must be one of {', '.join(choices)}"
         )
-
-
-def _name_ok(value: str) -> bool:
-    return bool(re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9_.+-]*", value))
 
 
 # --- flags from fields -------------------------------------------------------------------
