@@ -61,7 +61,7 @@ def _common(parser: argparse.ArgumentParser) -> None:
 def make_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="r1-slurm",
-        description=__doc__.split("\n\nData flow")[0],
+        description=(__doc__ or "").split("\n\nData flow")[0],
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")

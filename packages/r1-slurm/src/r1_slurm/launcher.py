@@ -48,7 +48,7 @@ def evaluate_spec(job: Any) -> EvaluateSpec:
     local = Path(job.local_path)
     # A checkpoint on a shared file system is read in place; otherwise the pushed revision.
     model = str(local.resolve()) if local.is_dir() else job.checkpoint
-    tasks = ",".join(BENCHMARK_TASKS.get(b, b) for b in job.benchmarks)
+    tasks = ",".join(BENCHMARK_TASKS.get(str(b), str(b)) for b in job.benchmarks)
     backend = os.environ.get("R1_SLURM_EVAL_BACKEND", "vllm")
     return EvaluateSpec(
         model=model,

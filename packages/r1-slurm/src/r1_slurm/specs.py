@@ -236,7 +236,10 @@ def _check_choice(name: str, value: str, choices: tuple[str, ...]) -> None:
 
 
 def add_arguments(
-    parser: argparse.ArgumentParser, cls: type, *, skip: tuple[str, ...] = ()
+    parser: argparse.ArgumentParser | argparse._ArgumentGroup,
+    cls: type,
+    *,
+    skip: tuple[str, ...] = (),
 ) -> None:
     """One flag per field of `cls` (`--field-name`), typed, with the field's help text."""
     hints = typing.get_type_hints(cls)
