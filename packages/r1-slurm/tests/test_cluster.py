@@ -359,3 +359,41 @@ def test_evaluate_runs_r1_eval_against_an_endpoint(tmp_path: Path, capsys, free_
         server.shutdown()
     summary = json.loads((out / "summary.json").read_text())
     assert summary["tasks"]["math_500"]["pass@1"] == pytest.approx(1.0)
+
+
+def test_two_node_train_job_serves_vllm_on_one_node_and_trains_on_the_other(
+    tmp_path: Path, site_file: Path, slurm_cluster, capsys, monkeypatch, free_ports
+) -> None:
+    if len(slurm_cluster.nodes) < 2:
+        pytest.skip("the hostname does not resolve to 127.0.0.1: the test cluster has one node")
+    # Stand-ins for accelerate and TRL's vLLM server (tests/stubs), first on the PATH that
+    # sbatch hands to the job; srun, scontrol and the node split are SLURM's own.
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    for tool in ("accelerate", "trl"):
+        (bin_dir / tool).symlink_to(Path(__file__).parent / "stubs" / tool)
+    monkeypatch.setenv("PATH", f"{bin_dir}:{Path(sys.executable).parent}:{os.environ['PATH']}")
+    record = tmp_path / "record.jsonl"
+    monkeypatch.setenv("FAKE_RECORD", str(record))
+    site = tmp_path / "two-nodes.toml"
+    site.write_text(
+        site_file.read_text().replace("[paths]", '[environment]\nactivate = "none"\n[paths]')
+    )
+    recipe = tmp_path / "grpo.yaml"
+    recipe.write_text("model_name_or_path: tiny\nuse_vllm: true\nvllm_mode: server\n")
+    port = free_ports(1)
+    (job_id,) = submit(["train", "--stage", "grpo", "--config", str(recipe), "--nodes", "2",
+                        "--accelerate-config", "none", "--vllm-port", str(port),
+                        "--site", str(site)], capsys)  # fmt: skip
+    info = finished(job_id, timeout=300)
+    nodes = info["NodeList"]
+    records = [json.loads(line) for line in record.read_text().splitlines()]
+    (server,) = [r for r in records if r["tool"] == "trl"]
+    (launch,) = [r for r in records if r["tool"] == "accelerate"]
+    assert {server["node"], launch["node"]} == set(slurm_cluster.nodes), nodes
+    a = launch["argv"]
+    assert launch["procid"] == "0" and a[a.index("--machine_rank") + 1] == "0"
+    assert a[a.index("--num_machines") + 1] == "1"
+    assert a[a.index("--main_process_ip") + 1] == launch["node"]
+    assert a[a.index("--vllm_server_host") + 1] == server["node"]
+    assert a[a.index("--vllm_server_port") + 1] == str(port)

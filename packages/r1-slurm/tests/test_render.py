@@ -260,3 +260,15 @@ def test_multi_node_colocate_trains_on_every_node(tmp_path: Path) -> None:
     assert sorted(r["node"] for r in launches) == nodes
     assert all("--vllm_server_host" not in r["argv"] for r in launches)
     assert {r["argv"][r["argv"].index("--num_processes") + 1] for r in launches} == {"40"}
+
+
+def test_the_example_site_file_loads_and_renders(recipe: Path) -> None:
+    example = Path(__file__).parents[1] / "examples" / "r1-slurm.toml"
+    site = load_site(example)
+    assert site.partition == "hopper-prod" and site.modules == ["cuda/12.4"]
+    rendered = render_train(
+        TrainSpec(stage="grpo", config=str(recipe), nodes=2, accelerate_config="none"), site
+    )
+    bash_n(rendered.script)
+    assert "--constraint=h100" in directives(rendered.script)
+    assert "export HF_HOME=/fsx/me/.cache/huggingface" in rendered.script
