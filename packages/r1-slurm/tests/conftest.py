@@ -180,14 +180,6 @@ def slurm_cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Cluster]
 
 
 @pytest.fixture
-def state_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    """A private journal of submitted jobs for one test."""
-    path = tmp_path / "state"
-    monkeypatch.setenv("R1_SLURM_STATE_DIR", str(path))
-    return path
-
-
-@pytest.fixture
 def free_ports() -> Callable[[int], int]:
     """`free_ports(n)`: a port p such that p .. p+n-1 are free on 127.0.0.1 right now."""
 

@@ -18,6 +18,7 @@ Data flow: argv -> specs + site file -> render -> stdout (--dry-run) or sbatch -
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import sys
 import time
@@ -68,8 +69,16 @@ def make_parser() -> argparse.ArgumentParser:
     submit = commands.add_parser("submit", help="render a job's sbatch script and submit it")
     kinds = submit.add_subparsers(dest="kind", required=True, metavar="KIND")
     for kind, spec in _SPECS.items():
-        sub = kinds.add_parser(kind, help=(spec.__doc__ or "").strip().splitlines()[0])
         skip = (_PASSTHROUGH[kind],) if kind in _PASSTHROUGH else ()
+        passthrough = next(
+            (f.metadata["help"] for f in dataclasses.fields(spec) if f.name in skip), None
+        )
+        sub = kinds.add_parser(
+            kind,
+            help=(spec.__doc__ or "").strip().splitlines()[0],
+            usage=f"r1-slurm submit {kind} [options]" + (" [-- ARGS ...]" if skip else ""),
+            epilog=f"-- ARGS: {passthrough}" if passthrough else None,
+        )
         add_arguments(sub, spec, skip=skip)
         add_arguments(sub.add_argument_group("SLURM request"), JobOptions)
         sub.add_argument(
