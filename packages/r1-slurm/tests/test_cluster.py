@@ -273,6 +273,76 @@ def test_generate_runs_r1_data_against_its_own_server(
     assert "generation finished" in log_of(job_id)
 
 
+@pytest.mark.skipif(
+    importlib.util.find_spec("r1_eval") is None
+    or not hasattr(importlib.import_module("r1_eval"), "__version__"),
+    reason="r1-eval is not installed (pip install r1-eval); test_render checks the script",
+)
+def test_evaluate_runs_r1_eval_against_an_endpoint(tmp_path: Path, capsys, free_ports) -> None:
+    import http.server
+
+    sys.path.insert(0, str(FAKE_OPENAI.parent))
+    from fake_openai import make_handler
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), make_handler("tiny"))
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    data = tmp_path / "math_500.jsonl"
+    data.write_text("".join(
+        json.dumps({"problem": f"What is 6 x 7? ({i})", "solution": "\\boxed{42}", "answer": "42"})
+        + "\n" for i in range(3)
+    ))  # fmt: skip
+    out = tmp_path / "evals"
+    try:
+        (job_id,) = submit(["evaluate", "tiny", "--tasks", "math_500", "--backend", "endpoint",
+                            "--base-url", f"http://127.0.0.1:{server.server_port}/v1",
+                            "--dataset", f"math_500={data}", "--n", "1", "--output-dir", str(out)],
+                           capsys)  # fmt: skip
+        finished(job_id, timeout=600)
+    finally:
+        server.shutdown()
+        server.server_close()
+    summary = json.loads((out / "summary.json").read_text())
+    assert summary["tasks"]["math_500"]["pass@1"] == pytest.approx(1.0)
+
+
+def test_two_node_train_job_serves_vllm_on_one_node_and_trains_on_the_other(
+    tmp_path: Path, site_file: Path, slurm_cluster, capsys, monkeypatch, free_ports
+) -> None:
+    if len(slurm_cluster.nodes) < 2:
+        pytest.skip("the hostname does not resolve to 127.0.0.1: the test cluster has one node")
+    # Stand-ins for accelerate and TRL's vLLM server (tests/stubs), first on the PATH that
+    # sbatch hands to the job; srun, scontrol and the node split are SLURM's own.
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    for tool in ("accelerate", "trl"):
+        (bin_dir / tool).symlink_to(Path(__file__).parent / "stubs" / tool)
+    monkeypatch.setenv("PATH", f"{bin_dir}:{Path(sys.executable).parent}:{os.environ['PATH']}")
+    record = tmp_path / "record.jsonl"
+    monkeypatch.setenv("FAKE_RECORD", str(record))
+    site = tmp_path / "two-nodes.toml"
+    site.write_text(
+        site_file.read_text().replace("[paths]", '[environment]\nactivate = "none"\n[paths]')
+    )
+    recipe = tmp_path / "grpo.yaml"
+    recipe.write_text("model_name_or_path: tiny\nuse_vllm: true\nvllm_mode: server\n")
+    port = free_ports(1)
+    (job_id,) = submit(["train", "--stage", "grpo", "--config", str(recipe), "--nodes", "2",
+                        "--accelerate-config", "none", "--vllm-port", str(port),
+                        "--site", str(site)], capsys)  # fmt: skip
+    info = finished(job_id, timeout=300)
+    nodes = info["NodeList"]
+    records = [json.loads(line) for line in record.read_text().splitlines()]
+    (server,) = [r for r in records if r["tool"] == "trl"]
+    (launch,) = [r for r in records if r["tool"] == "accelerate"]
+    assert {server["node"], launch["node"]} == set(slurm_cluster.nodes), nodes
+    a = launch["argv"]
+    assert launch["procid"] == "0" and a[a.index("--machine_rank") + 1] == "0"
+    assert a[a.index("--num_machines") + 1] == "1"
+    assert a[a.index("--main_process_ip") + 1] == launch["node"]
+    assert a[a.index("--vllm_server_host") + 1] == server["node"]
+    assert a[a.index("--vllm_server_port") + 1] == str(port)
+
+
 def test_train_job_requeued_resumes_from_its_checkpoint(training: Training, capsys) -> None:
     training.wait_requeued()
     info = finished(training.job_id)
@@ -326,74 +396,5 @@ def test_benchmark_launcher_submits_an_evaluation_of_the_save(
         "--output-dir", str(training.output_dir / "evals" / f"checkpoint-{MAX_STEPS}"), "--n", "1",
     ]  # fmt: skip
     assert job_state(job_id)["JobName"] == f"r1-eval-out-step-{MAX_STEPS}"
-    wait_for(job_id, timeout=300)
-
-
-@pytest.mark.skipif(
-    importlib.util.find_spec("r1_eval") is None
-    or not hasattr(importlib.import_module("r1_eval"), "__version__"),
-    reason="r1-eval is not in this workspace yet (branch eval); the rendered script is "
-    "checked in test_render",
-)
-def test_evaluate_runs_r1_eval_against_an_endpoint(tmp_path: Path, capsys, free_ports) -> None:
-    import http.server
-
-    sys.path.insert(0, str(FAKE_OPENAI.parent))
-    from fake_openai import make_handler
-
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), make_handler("tiny"))
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    data = tmp_path / "math_500.jsonl"
-    data.write_text("".join(
-        json.dumps({"problem": f"What is 6 x 7? ({i})", "solution": "\\boxed{42}", "answer": "42"})
-        + "\n" for i in range(3)
-    ))  # fmt: skip
-    out = tmp_path / "evals"
-    try:
-        (job_id,) = submit(["evaluate", "tiny", "--tasks", "math_500", "--backend", "endpoint",
-                            "--base-url", f"http://127.0.0.1:{server.server_port}/v1",
-                            "--dataset", f"math_500={data}", "--n", "1", "--output-dir", str(out)],
-                           capsys)  # fmt: skip
-        finished(job_id, timeout=600)
-    finally:
-        server.shutdown()
-    summary = json.loads((out / "summary.json").read_text())
-    assert summary["tasks"]["math_500"]["pass@1"] == pytest.approx(1.0)
-
-
-def test_two_node_train_job_serves_vllm_on_one_node_and_trains_on_the_other(
-    tmp_path: Path, site_file: Path, slurm_cluster, capsys, monkeypatch, free_ports
-) -> None:
-    if len(slurm_cluster.nodes) < 2:
-        pytest.skip("the hostname does not resolve to 127.0.0.1: the test cluster has one node")
-    # Stand-ins for accelerate and TRL's vLLM server (tests/stubs), first on the PATH that
-    # sbatch hands to the job; srun, scontrol and the node split are SLURM's own.
-    bin_dir = tmp_path / "bin"
-    bin_dir.mkdir()
-    for tool in ("accelerate", "trl"):
-        (bin_dir / tool).symlink_to(Path(__file__).parent / "stubs" / tool)
-    monkeypatch.setenv("PATH", f"{bin_dir}:{Path(sys.executable).parent}:{os.environ['PATH']}")
-    record = tmp_path / "record.jsonl"
-    monkeypatch.setenv("FAKE_RECORD", str(record))
-    site = tmp_path / "two-nodes.toml"
-    site.write_text(
-        site_file.read_text().replace("[paths]", '[environment]\nactivate = "none"\n[paths]')
-    )
-    recipe = tmp_path / "grpo.yaml"
-    recipe.write_text("model_name_or_path: tiny\nuse_vllm: true\nvllm_mode: server\n")
-    port = free_ports(1)
-    (job_id,) = submit(["train", "--stage", "grpo", "--config", str(recipe), "--nodes", "2",
-                        "--accelerate-config", "none", "--vllm-port", str(port),
-                        "--site", str(site)], capsys)  # fmt: skip
-    info = finished(job_id, timeout=300)
-    nodes = info["NodeList"]
-    records = [json.loads(line) for line in record.read_text().splitlines()]
-    (server,) = [r for r in records if r["tool"] == "trl"]
-    (launch,) = [r for r in records if r["tool"] == "accelerate"]
-    assert {server["node"], launch["node"]} == set(slurm_cluster.nodes), nodes
-    a = launch["argv"]
-    assert launch["procid"] == "0" and a[a.index("--machine_rank") + 1] == "0"
-    assert a[a.index("--num_machines") + 1] == "1"
-    assert a[a.index("--main_process_ip") + 1] == launch["node"]
-    assert a[a.index("--vllm_server_host") + 1] == server["node"]
-    assert a[a.index("--vllm_server_port") + 1] == str(port)
+    assert main(["cancel", job_id]) == 0  # its endpoint is a closed port; the script was the point
+    assert wait_for(job_id, timeout=120)["JobState"] in ("CANCELLED", "FAILED", "COMPLETED")
