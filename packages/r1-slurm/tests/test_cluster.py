@@ -274,14 +274,13 @@ def test_generate_runs_r1_data_against_its_own_server(
 
 
 @pytest.mark.skipif(
-    importlib.util.find_spec("r1_eval") is None
-    or not hasattr(importlib.import_module("r1_eval"), "__version__"),
+    importlib.util.find_spec("r1_eval") is None,
     reason="r1-eval is not installed (pip install r1-eval); test_render checks the script",
 )
-def test_evaluate_runs_r1_eval_against_an_endpoint(tmp_path: Path, capsys, free_ports) -> None:
+def test_evaluate_runs_r1_eval_against_an_endpoint(tmp_path: Path, capsys, monkeypatch) -> None:
     import http.server
 
-    sys.path.insert(0, str(FAKE_OPENAI.parent))
+    monkeypatch.syspath_prepend(str(FAKE_OPENAI.parent))
     from fake_openai import make_handler
 
     server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), make_handler("tiny"))
