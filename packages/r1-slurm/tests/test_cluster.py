@@ -281,6 +281,8 @@ def test_evaluate_runs_r1_eval_against_an_endpoint(tmp_path: Path, capsys, monke
     import http.server
 
     monkeypatch.syspath_prepend(str(FAKE_OPENAI.parent))
+    # The job runs where it was submitted, and lighteval leaves a .litellm_cache/ there.
+    monkeypatch.chdir(tmp_path)
     from fake_openai import make_handler
 
     server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), make_handler("tiny"))
