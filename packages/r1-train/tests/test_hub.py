@@ -255,7 +255,7 @@ def _args(out: Path, **kw: Any) -> SimpleNamespace:
         "hub_model_id": "org/tiny-r1",
         "hub_model_revision": "v00.00",
         "output_dir": str(out),
-        "push_to_hub_revision": True,
+        "callbacks": ["push_to_hub_revision"],
         "overwrite_hub_revision": False,
     }
     return SimpleNamespace(**{**base, **kw})
@@ -306,7 +306,8 @@ def test_check_hub_revision_exists(fake_hub: FakeHub, tmp_path: Path) -> None:
     with pytest.raises(HubRevisionError, match="already holds a model"):
         check_hub_revision_exists(_args(out))
     assert check_hub_revision_exists(_args(out, overwrite_hub_revision=True)) is True
-    assert check_hub_revision_exists(_args(out, push_to_hub_revision=False)) is True
+    # Without the callback nothing pushes there: the check reports, it does not refuse.
+    assert check_hub_revision_exists(_args(out, callbacks=[])) is True
 
 
 def _safetensors(tensors: dict[str, tuple[str, list[int]]]) -> bytes:

@@ -170,7 +170,7 @@ class GRPOConfig(trl.GRPOConfig, OpenR1Extras):
         default=OPEN_R1_GRPO_DEFAULTS["loss_type"],
         metadata={
             "help": "How token losses are aggregated: grpo, bnpo, dr_grpo, dapo, cispo, sapo, "
-            "luspo or vespo (see TRL). Default bnpo, open-r1's (TRL 0.18); TRL 1.x defaults to dapo."
+            "luspo or vespo (see TRL). Default bnpo, open-r1's (TRL 0.18); TRL 1.x: dapo."
         },
     )
     vllm_mode: str = field(
