@@ -15,7 +15,7 @@ and the machine, never the model:
 - the callbacks and the benchmark launcher they would call;
 - the rewards (GRPO): built once, so an unknown name or a missing extra fails here;
 - the data set's columns (after the data loads, still before the model): the prompt
-  column, and every column a reward function requires by its signature.
+  column, and the column each reward reads (`REWARD_COLUMNS`).
 
 Data flow: parsed configs -> `check_before_loading` (and `check_columns` once the data set
 is loaded) -> nothing, or a `TrainError` that `cli.main` turns into an exit code.
@@ -24,13 +24,11 @@ is loaded) -> nothing, or a `TrainError` that `cli.main` turns into an exit code
 from __future__ import annotations
 
 import importlib.util
-import inspect
 import logging
 import os
 import re
-from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from r1_train.errors import MissingExtraError, PreflightError, ServiceUnavailableError
 
@@ -179,12 +177,19 @@ def _check_hub_model(repo_id: str, revision: str) -> None:
             f"model_name_or_path={repo_id!r}: no such local directory, and no such model on the "
             "Hub (or it is private: log in with `hf auth login`)"
         ) from None
-    except OSError as error:  # requests' ConnectionError and timeouts are OSErrors
+    except _network_errors() as error:
         raise ServiceUnavailableError(
             f"cannot reach the Hub at {api().endpoint} to find model {repo_id!r}, which is not "
             f"in the local cache ({type(error).__name__}); give a local directory, or run "
             "where the Hub is reachable"
         ) from None
+
+
+def _network_errors() -> tuple[type[BaseException], ...]:
+    # huggingface_hub 1.x talks through httpx, whose transport errors are not OSErrors.
+    import httpx
+
+    return (OSError, httpx.TransportError)
 
 
 def will_push(training_args: TrainConfig) -> bool:
@@ -219,7 +224,7 @@ def check_hub(training_args: TrainConfig) -> None:
             api().repo_exists(training_args.hub_model_id)
         else:
             api().whoami()
-    except OSError as error:
+    except _network_errors() as error:
         raise ServiceUnavailableError(
             f"the run pushes to the Hub, which cannot be reached at {api().endpoint} "
             f"({type(error).__name__}: {error}); it would fail at the first save"
@@ -258,30 +263,17 @@ def _check_rewards(script_args: StageScriptArgs) -> None:
         raise PreflightError(f"reward_funcs: {error}") from None
 
 
-_TRL_SUPPLIED = {
-    "prompts",
-    "completions",
-    "completion_ids",
-    "trainer_state",
-    "log_extra",
-    "log_metric",
-    "environments",
+# The data set columns each reward reads (r1-rewards' functions take them as keyword
+# arguments with a None default, so their signatures cannot say it). A reward missing its
+# column would score every sample None: an ungraded run that looks like a training run.
+REWARD_COLUMNS: dict[str, tuple[str, ...]] = {
+    "accuracy": ("solution",),
+    "cosine": ("solution",),
+    "length": ("solution",),
+    "code": ("verification_info",),
+    "binary_code": ("verification_info",),
+    "ioi_code": ("id",),
 }
-
-
-def reward_columns(fn: Callable[..., Any]) -> list[str]:
-    """The data set columns a reward function requires: its parameters without a default."""
-    try:
-        signature = inspect.signature(fn)
-    except (TypeError, ValueError):
-        return []
-    return [
-        p.name
-        for p in signature.parameters.values()
-        if p.kind in (p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY)
-        and p.default is p.empty
-        and p.name not in _TRL_SUPPLIED
-    ]
 
 
 def check_columns(
@@ -294,11 +286,9 @@ def check_columns(
     required: dict[str, str] = {}
     if stage == "grpo":
         required[script_args.dataset_prompt_column] = "dataset_prompt_column"
-        from r1_rewards import get_reward_funcs
-
-        for fn in get_reward_funcs(script_args):
-            for column in reward_columns(fn):
-                required.setdefault(column, f"the {getattr(fn, '__name__', fn)} reward")
+        for name in getattr(script_args, "reward_funcs", []):
+            for column in REWARD_COLUMNS.get(name, ()):
+                required.setdefault(column, f"the {name} reward")
     for split, part in dataset.items():
         columns = part.column_names
         if stage == "sft":
