@@ -82,7 +82,7 @@ class ParsedCommand:
     warnings: list[str]
 
 
-def config_classes(stage: StageName) -> tuple[type, type, type]:
+def config_classes(stage: StageName) -> tuple[Any, Any, Any]:
     """The script-arguments, trainer-config and model-config classes of a stage."""
     from trl import ModelConfig
 
@@ -97,8 +97,9 @@ def make_parser(stage: StageName) -> TrlParser:
     """The parser of `r1-train sft` or `r1-train grpo`, generated from the config dataclasses."""
     from trl import TrlParser
 
+    classes: list[Any] = [*config_classes(stage), CommandArguments]
     return TrlParser(
-        (*config_classes(stage), CommandArguments),
+        classes,
         prog=f"r1-train {stage}",
         description=DESCRIPTIONS[stage] + ". Every field can be set in the YAML or as a flag; "
         "open-r1's old key names are accepted with a warning.",
@@ -252,7 +253,7 @@ def _quickstart(argv: list[str]) -> int:
     from r1_train.tiny.quickstart import QuickstartConfig, run_quickstart
 
     args = vars(make_quickstart_parser().parse_args(argv))
-    values = {k: tuple(v) if isinstance(v, list) else v for k, v in args.items()}
+    values: dict[str, Any] = {k: tuple(v) if isinstance(v, list) else v for k, v in args.items()}
     try:
         config = QuickstartConfig(**values)
     except ValueError as exc:
@@ -316,7 +317,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         if command == "quickstart":
             return _quickstart(rest)
-        return _stage(command, rest)  # type: ignore[arg-type]  # checked against STAGES
+        return _stage(typing.cast("StageName", command), rest)
     except TrainError as error:
         print(f"r1-train {command}: error: {error}", file=sys.stderr)
         return error.exit_code

@@ -88,7 +88,8 @@ class ScriptArguments(trl.ScriptArguments):
         if self.dataset_mixture is not None and not isinstance(
             self.dataset_mixture, DatasetMixtureConfig
         ):
-            self.dataset_mixture = DatasetMixtureConfig.from_dict(self.dataset_mixture)
+            # Parsed from YAML as a dict, kept as the validated config r1-data reads.
+            self.dataset_mixture = DatasetMixtureConfig.from_dict(self.dataset_mixture)  # type: ignore[assignment]
 
 
 @dataclass

@@ -64,7 +64,7 @@ class GradedReward:
     def __call__(self, completions: Sequence[Any], **kwargs: Any) -> list[float | None]:
         log_metric: Callable[[str, float], None] | None = kwargs.get("log_metric")
         try:
-            scores = list(self.fn(completions, **kwargs))
+            scores: list[float | None] = list(self.fn(completions, **kwargs))
         except Exception as error:  # a grader failure is "could not grade", not a dead step
             logger.warning(
                 "reward %s could not grade a batch of %d completions (scored None): %s: %s",
@@ -145,12 +145,14 @@ def build_trainer(inputs: TrainerInputs) -> R1GRPOTrainer:
     """R1GRPOTrainer with r1-rewards' functions, each made unable to crash a step."""
     from trl import get_peft_config
 
-    from r1_train.configs import GRPOScriptArguments
+    from r1_train.configs import GRPOConfig, GRPOScriptArguments
 
     assert isinstance(inputs.script_args, GRPOScriptArguments)
+    assert isinstance(inputs.training_args, GRPOConfig)
+    rewards: list[Any] = list(graded_reward_funcs(inputs.script_args))
     return R1GRPOTrainer(
         model=inputs.model,
-        reward_funcs=graded_reward_funcs(inputs.script_args),
+        reward_funcs=rewards,
         args=inputs.training_args,
         train_dataset=inputs.train_dataset,
         eval_dataset=inputs.eval_dataset,

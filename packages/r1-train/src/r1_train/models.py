@@ -83,5 +83,5 @@ def get_model(model_args: ModelConfig, training_args: TrainConfig) -> PreTrained
     from transformers import AutoModelForCausalLM
 
     return AutoModelForCausalLM.from_pretrained(
-        model_args.model_name_or_path, **model_kwargs(model_args, training_args)
+        str(model_args.model_name_or_path), **model_kwargs(model_args, training_args)
     )

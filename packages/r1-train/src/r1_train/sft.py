@@ -55,7 +55,8 @@ def install_chatml(tokenizer: PreTrainedTokenizerBase, model: PreTrainedModel) -
         if token not in tokenizer.get_vocab():
             tokenizer.add_special_tokens({"additional_special_tokens": [token]})
     tokenizer.eos_token = "<|im_end|>"
-    if len(tokenizer) > model.get_input_embeddings().weight.shape[0]:
+    rows: int = model.get_input_embeddings().weight.shape[0]  # type: ignore[index]
+    if len(tokenizer) > rows:
         model.resize_token_embeddings(len(tokenizer))
 
 

@@ -205,8 +205,8 @@ def resolve_checkpoint(training_args: TrainConfig) -> str | None:
 
     choice = training_args.resume_from_checkpoint
     found = (
-        get_last_checkpoint(training_args.output_dir)
-        if os.path.isdir(training_args.output_dir)
+        get_last_checkpoint(str(training_args.output_dir))
+        if os.path.isdir(str(training_args.output_dir))
         else None
     )
     if choice is None:
@@ -317,7 +317,7 @@ def finish(
     logger.info("model saved to %s", training_args.output_dir)
     card = {"dataset_name": script_args.dataset_name, "tags": ["r1", "open-r1"]}
     if trainer.accelerator.is_main_process:
-        trainer.create_model_card(**card)  # type: ignore[attr-defined]
+        trainer.create_model_card(**card)
         model.config.use_cache = True  # type: ignore[union-attr]  # training turned it off
         model.config.save_pretrained(training_args.output_dir)  # type: ignore[union-attr]
 
