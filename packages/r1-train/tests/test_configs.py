@@ -133,3 +133,30 @@ def test_cli_help_and_unknown_command(capsys):
     out = capsys.readouterr().out
     assert "quickstart" in out and "--dry-run" in out
     assert main(["train"]) == 2
+
+
+def test_every_quickstart_field_is_a_flag_with_its_default():
+    import dataclasses
+
+    from r1_train.cli import make_quickstart_parser
+    from r1_train.tiny.quickstart import QuickstartConfig
+
+    parser = make_quickstart_parser()
+    dests = {action.dest: action for action in parser._actions}
+    for f in dataclasses.fields(QuickstartConfig):
+        assert f.name in dests, f.name
+    args = parser.parse_args(["--sft-steps", "7", "--digits", "3", "4"])
+    config = QuickstartConfig(
+        **{k: tuple(v) if isinstance(v, list) else v for k, v in vars(args).items()}
+    )
+    assert config.sft_steps == 7 and config.digits == (3, 4)
+    assert config.grpo_steps == QuickstartConfig().grpo_steps
+
+
+def test_stage_help_lists_dry_run_and_the_fields(capsys):
+    with pytest.raises(SystemExit) as info:
+        main(["grpo", "--help"])
+    assert info.value.code == 0
+    out = capsys.readouterr().out
+    assert "--dry_run" in out or "--dry-run" in out
+    assert "--max_prompt_length" in out and "--reward_funcs" in out
