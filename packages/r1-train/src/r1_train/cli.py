@@ -155,7 +155,15 @@ def read_recipe(path: str, stage: StageName) -> tuple[dict[str, Any], list[str]]
             raise ConfigError(f"{path}: env must be a mapping of VARIABLE: value")
         for key, value in env.items():
             os.environ[str(key)] = str(value)
-    return translate_mapping(raw, _valid_keys(stage), source=path)
+    try:
+        return translate_mapping(raw, _valid_keys(stage), source=path)
+    except ConfigError as error:
+        if "unknown field" not in str(error):
+            raise
+        names = ", ".join(cls.__name__ for cls in config_classes(stage))
+        raise ConfigError(
+            f"{error}. The valid fields are those of {names} (`r1-train {stage} --help` lists them)"
+        ) from None
 
 
 def parse_command(stage: StageName, argv: list[str]) -> ParsedCommand:
