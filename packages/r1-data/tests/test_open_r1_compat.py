@@ -232,7 +232,7 @@ def test_a_misspelt_boolean_reward_arg_is_an_error(problems, tmp_path, openai_se
     # Before: "ture" silently became False.
     assert main([*argv, "--reward-arg", "enforce_same_language=ture"]) == 2
     err = capsys.readouterr().err
-    assert "enforce_same_language takes true or false" in err
+    assert "enforce_same_language='ture': expected a boolean (true or false)" in err
     assert openai_server.bodies == []  # refused before any request
     assert main([*argv, "--reward-arg", "enforce_same_language=False"]) == 0
 
