@@ -110,3 +110,16 @@ def test_usage_errors_exit_2(capsys):
         main(["generate", *REQUIRED["generate"], *ENDPOINT, "--preset", "nope"])
     assert exit_info.value.code == 2
     assert "invalid choice: 'nope'" in capsys.readouterr().err
+
+
+def test_a_recipe_that_turns_a_switch_on_does_not_flip_the_flag():
+    from r1_data._flags import config_kwargs
+
+    # `progress` is on by default and turned off by --no-progress; a recipe that sets it
+    # off must leave --no-progress meaning "off", not turn it into "on".
+    parser = make_parser({"pass-rate": {"progress": False}})
+    argv = ["pass-rate", *REQUIRED["pass-rate"], *ENDPOINT]
+    kwargs = config_kwargs(parser.parse_args(argv), PassRateConfig)
+    assert kwargs["progress"] is False
+    kwargs = config_kwargs(parser.parse_args([*argv, "--no-progress"]), PassRateConfig)
+    assert kwargs["progress"] is False
