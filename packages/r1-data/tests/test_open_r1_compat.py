@@ -293,6 +293,45 @@ def test_pass_rate_reads_an_open_r1_filtering_recipe(problems, tmp_path, openai_
     assert set(rows[0]["pass_rate_rewards"]) == {"accuracy_reward"}
 
 
+@pytest.mark.filterwarnings(_LFS_WARNING)
+def test_pass_rate_pushes_the_kept_rows_as_open_r1_pushes_its_filtered_set(
+    problems, tmp_path, openai_server, fake_hub, read_jsonl
+):
+    import io
+
+    import pyarrow.parquet as pq
+
+    # Two of three answers right for the first problem: pass rate 2/3, kept.
+    openai_server.responder = lambda prompt, n: "\\boxed{1}" if n <= 2 else "\\boxed{9}"
+    out = tmp_path / "rates.jsonl"
+    argv = [
+        "pass-rate",
+        "--dataset",
+        str(problems),
+        "--prompt-column",
+        "problem",
+        "--output",
+        str(out),
+        "--base-url",
+        openai_server.url,
+        "--model",
+        "policy",
+        "--num-generations",
+        "3",
+        "--push-to-hub",
+        "org/kept",
+        "--private",
+        "--no-progress",
+    ]
+    assert main(argv) == 0
+    kept = read_jsonl(tmp_path / "rates.filtered.jsonl")
+    repo = fake_hub.repo("org/kept", "dataset")
+    assert repo["private"] is True
+    (shard,) = [p for p in fake_hub.files("org/kept", "dataset") if p.endswith(".parquet")]
+    pushed = pq.read_table(io.BytesIO(fake_hub.files("org/kept", "dataset")[shard])).to_pylist()
+    assert sorted(r["id"] for r in pushed) == sorted(r["id"] for r in kept) == [0]
+
+
 @pytest.mark.parametrize("name", ["config_demo.yaml", "filter_dapo.yaml", "filter_python.yaml"])
 def test_every_filtering_recipe_of_the_repo_loads(name):
     from r1_data.pass_rate import load_pass_rate_recipe

@@ -168,7 +168,8 @@ class GenerateConfig(EndpointConfig):
     push_to_hub: str | None = field(
         default=None,
         metadata={
-            "help": "push the finished output to this Hub data set (only once every row is in)",
+            "help": "push the result to this Hub data set once every row is in (generate: "
+            "OUT; pass-rate: the kept rows)",
             "aliases": ("--hf-output-dataset",),  # open-r1's generate.py
             "metavar": "REPO",
         },
