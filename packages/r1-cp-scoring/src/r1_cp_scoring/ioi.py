@@ -290,7 +290,10 @@ async def score_subtask(
         problem=subtask.get("id"),
         subtask=subtask.get("subtask"),
         points=float(subtask.get("score") or 0.0),
-        score_precision=int(subtask.get("score_precision") or 2),
+        # `or 2` would turn a precision of 0 (whole points) into 2.
+        score_precision=2
+        if subtask.get("score_precision") is None
+        else int(subtask["score_precision"]),
         test_results=[
             cache[n] if cache is not None and n in cache else TestResult(test_name=n) for n in names
         ],
