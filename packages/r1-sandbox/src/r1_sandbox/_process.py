@@ -102,14 +102,25 @@ def execute(
     pass_fds: Sequence[int] = (),
     user: int | None = None,
     group: int | None = None,
+    cancel_fd: int | None = None,
 ) -> Outcome:
-    """Run `argv` until it exits, `timeout` wall seconds pass, or stdout passes the cap."""
+    """Run `argv` until it exits, `timeout` wall seconds pass, or stdout passes the cap.
+
+    `cancel_fd`: when it becomes readable (the caller was cancelled), the run is killed.
+    """
     start = time.monotonic()
     try:
         proc = spawn(argv, env=env, cwd=cwd, pass_fds=pass_fds, user=user, group=group)
     except OSError as exc:
         return Outcome(None, b"", b"", 0.0, 0.0, 0, spawn_error=f"cannot start {argv[0]}: {exc}")
-    return supervise(proc, stdin=stdin, timeout=timeout, output_limit=output_limit, start=start)
+    return supervise(
+        proc,
+        stdin=stdin,
+        timeout=timeout,
+        output_limit=output_limit,
+        start=start,
+        cancel_fd=cancel_fd,
+    )
 
 
 def supervise(
@@ -119,8 +130,12 @@ def supervise(
     timeout: float,
     output_limit: int,
     start: float,
+    cancel_fd: int | None = None,
 ) -> Outcome:
-    """Feed, read and time a started process until it exits, times out or floods."""
+    """Feed, read and time a started process until it exits, times out or floods.
+
+    A readable `cancel_fd` kills it at once (its caller was cancelled), as a timeout does.
+    """
     deadline = start + timeout
     assert proc.stdin and proc.stdout and proc.stderr
     out = bytearray()
@@ -134,6 +149,8 @@ def supervise(
         sel.register(proc.stdout, selectors.EVENT_READ, "out")
         sel.register(proc.stderr, selectors.EVENT_READ, "err")
         sel.register(pidfd, selectors.EVENT_READ, "exit")
+        if cancel_fd is not None:
+            sel.register(cancel_fd, selectors.EVENT_READ, "cancel")
         pending = memoryview(stdin)
         if pending:
             os.set_blocking(proc.stdin.fileno(), False)
@@ -152,6 +169,10 @@ def supervise(
             wait = (deadline if exited_at is None else exited_at + _DRAIN_GRACE_S) - now
             for key, _ in sel.select(max(wait, 0.0)):
                 what = key.data
+                if what == "cancel":
+                    timed_out = True
+                    streams = 0
+                    break
                 if what == "in":
                     try:
                         written = os.write(proc.stdin.fileno(), pending[:_CHUNK])
@@ -187,7 +208,8 @@ def supervise(
             # its pidfd alone.
             with contextlib.suppress(KeyError, ValueError):
                 sel.unregister(proc.stdin)
-            if not sel.select(max(deadline - time.monotonic(), 0.0)):
+            ready = sel.select(max(deadline - time.monotonic(), 0.0))
+            if not ready or any(key.data == "cancel" for key, _ in ready):
                 timed_out = True
     finally:
         sel.close()

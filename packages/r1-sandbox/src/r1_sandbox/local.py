@@ -47,10 +47,10 @@ import signal
 import tempfile
 import threading
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from typing import Literal
+from typing import Literal, TypeVar
 
 from r1_sandbox import _cgroup, _containment, _warm
 from r1_sandbox._process import Outcome, execute, spawn, supervise
@@ -69,6 +69,7 @@ from r1_sandbox.result import (
 logger = logging.getLogger(__name__)
 
 Isolation = Literal["auto", "strict", "none"]
+T = TypeVar("T")
 
 # Signs that a run died of its memory limit rather than a bug (with RLIMIT_AS, allocation
 # fails inside the program, which then reports it its own way).
@@ -152,7 +153,6 @@ class LocalSandbox(Sandbox):
             os.chown(path, self.containment.run_as, self.containment.run_as)
 
     async def _in_thread(self, argv: list[str], **kwargs: object) -> Outcome:
-        loop = asyncio.get_running_loop()
         call = functools.partial(
             execute,
             argv,
@@ -161,7 +161,33 @@ class LocalSandbox(Sandbox):
             group=self.containment.run_as,
             **kwargs,  # type: ignore[arg-type]
         )
-        return await loop.run_in_executor(self._executor, call)
+        return await self._cancellable(lambda fd: call(cancel_fd=fd))
+
+    async def _cancellable(self, call: Callable[[int], T]) -> T:
+        """`call(cancel_fd)` in the worker pool; cancelling the caller kills the run.
+
+        A worker thread cannot be cancelled, so the run watches a pipe: on cancellation
+        a byte is written to it, the supervisor kills the run, and this coroutine waits
+        for the kill and the reaping before it lets the cancellation through (the caller's
+        cleanup, a scratch directory or a cgroup, then finds nothing running).
+        """
+        read, write = os.pipe()
+        future = asyncio.get_running_loop().run_in_executor(self._executor, call, read)
+        finished = False
+        try:
+            result = await asyncio.shield(future)
+            finished = True
+            return result
+        except asyncio.CancelledError:
+            os.write(write, b"x")
+            with contextlib.suppress(Exception):
+                await future
+            finished = True
+            raise
+        finally:
+            os.close(write)
+            if finished or future.done():
+                os.close(read)
 
     def _command(
         self,
@@ -316,7 +342,7 @@ class LocalSandbox(Sandbox):
                 self._spares.append(fresh)
         return taken
 
-    def _run_warm(self, job: Job) -> Outcome | None:
+    def _run_warm(self, job: Job, cancel_fd: int | None = None) -> Outcome | None:
         spare = self._take_spare()
         if spare is None:
             return None
@@ -344,6 +370,7 @@ class LocalSandbox(Sandbox):
             timeout=job.timeout,
             output_limit=self.output_limit,
             start=start,
+            cancel_fd=cancel_fd,
         )
         if spare.cgroup is not None:
             outcome.cgroup_peak_mb = spare.cgroup.peak_mb()
@@ -439,8 +466,7 @@ class LocalSandbox(Sandbox):
         # would add an interpreter start to each run instead of hiding one (measured in
         # bench/sandbox.py: C++ batches ran ~1.5x slower through spares).
         if self.warm_python and lang.name == "python":
-            loop = asyncio.get_running_loop()
-            warm = await loop.run_in_executor(self._executor, self._run_warm, job)
+            warm = await self._cancellable(functools.partial(self._run_warm, job))
             if warm is not None:
                 return self._verdict(warm, job.timeout, job.memory_mb)
         files = dict(job.files)
