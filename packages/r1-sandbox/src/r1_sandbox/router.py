@@ -440,6 +440,12 @@ class _Admission:
             self.load["done"] += self.n
 
 
+def admission(app: web.Application, n: int) -> _Admission:
+    """`with admission(app, n):` counts `n` jobs against the app's bound (503 past it)."""
+    load = app[_LOAD]
+    return _Admission(load, n, load["max_queue"])
+
+
 async def read_json(request: web.Request) -> Any:
     """The request's JSON body, read within the app's body timeout.
 
