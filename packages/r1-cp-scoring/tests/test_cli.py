@@ -95,3 +95,20 @@ def test_piston_server_command_serves_the_packages(tmp_path):
     finally:
         proc.terminate()
         proc.wait(timeout=30)
+
+
+def test_a_broken_harness_exits_1(tmp_path, capsys):
+    """The problem's own checker does not parse: the job failed (1), not bad usage (2)."""
+    problem = dict(anypair_problem(), generated_checker="def broken(:\n")
+    (tmp_path / "p.json").write_text(json.dumps(problem))
+    (tmp_path / "sol.py").write_text("print(1, 1)")
+    argv = ["codeforces", "--problem", str(tmp_path / "p.json"), "--code", str(tmp_path / "sol.py")]
+    assert main([*argv, "--language", "python"]) == 1
+    assert "harness" in capsys.readouterr().err
+
+
+def test_piston_server_refuses_a_public_address_without_a_token(monkeypatch, capsys):
+    monkeypatch.delenv("R1_PISTON_TOKEN", raising=False)
+    assert main(["piston-server", "--host", "0.0.0.0"]) == 2
+    assert "--allow-no-token" in capsys.readouterr().err
+    assert main(["piston-server", "--max-timeout-s", "0"]) == 2

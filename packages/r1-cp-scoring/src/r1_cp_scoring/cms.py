@@ -69,6 +69,7 @@ from r1_cp_scoring._programs import (
     digest,
     run_binary,
     run_script,
+    run_sync,
 )
 from r1_cp_scoring.errors import ConfigError, HarnessError
 from r1_sandbox import RunResult, Sandbox, Status
@@ -350,6 +351,12 @@ class CMSJudge:
         return verdict_from_score(
             _parse_score(judged.stdout, "checker", task.problem_id), judged.stderr
         )
+
+    def evaluate_sync(
+        self, task: IOITask, submission: str, test_input: str, expected: str | None
+    ) -> Verdict:
+        """`evaluate` for sync callers."""
+        return run_sync(self.evaluate(task, submission, test_input, expected), self.box)
 
     async def _communication(self, task: IOITask, build: Binary, test_input: str) -> Verdict:
         manager = await self.manager(task)

@@ -175,6 +175,20 @@ class PistonClient:
                 await asyncio.sleep(delay)
         raise PistonError(f"Piston failed after {max_retries + 1} attempts; last: {last}")
 
+    def send_execute_sync(
+        self, data: dict[str, Any], language: str = "cms_ioi", max_retries: int = 5
+    ) -> dict[str, Any]:
+        """`send_execute` for sync callers."""
+        from r1_cp_scoring._programs import run_sync
+
+        return run_sync(self.send_execute(data, language, max_retries), self)
+
+    def get_supported_runtimes_sync(self) -> list[Any]:
+        """`get_supported_runtimes` for sync callers."""
+        from r1_cp_scoring._programs import run_sync
+
+        return run_sync(self.get_supported_runtimes(), self)
+
 
 def get_piston_client_from_env(session: aiohttp.ClientSession | None = None) -> PistonClient:
     """A `PistonClient` configured from `PISTON_ENDPOINTS` and friends (see module doc)."""

@@ -76,8 +76,11 @@ def _stage(code: int, stdout: str = "", stderr: str = "") -> dict[str, Any]:
 
 
 def _files(body: Mapping[str, Any], limits: ServerLimits) -> dict[str, str]:
-    check_fields("", body, sandbox_router.PISTON_FIELDS)
-    return dict(sandbox_router.piston_files(body, limits))
+    try:
+        check_fields("", body, sandbox_router.PISTON_FIELDS)
+        return dict(sandbox_router.piston_files(body, limits))
+    except BadRequest as exc:
+        raise ConfigError(str(exc)) from None
 
 
 def _seconds(name: str, value: object, limits: ServerLimits) -> float:
