@@ -104,3 +104,32 @@ def test_package_requests_need_the_token_when_set(box):
         _post_all(box, [body], headers={"Authorization": "Bearer t0k"}, token="t0k")
     )
     assert served[0] == 200 and served[1]["run"]["stdout"] == "0\n"  # "1" is not a pair
+
+
+def test_the_piston_client_sends_its_token(box, monkeypatch):
+    from r1_cp_scoring import PistonClient, PistonError, get_piston_client_from_env
+
+    async def work():
+        runner = web.AppRunner(make_app(box, token="t0k"))
+        await runner.setup()
+        site = web.TCPSite(runner, "127.0.0.1", 0)
+        await site.start()
+        url = f"http://127.0.0.1:{site._server.sockets[0].getsockname()[1]}/api/v2"  # type: ignore[union-attr]
+        try:
+            monkeypatch.setenv("PISTON_ENDPOINTS", url)
+            monkeypatch.setenv("R1_PISTON_TOKEN", "t0k")
+            with_token = get_piston_client_from_env()
+            without = PistonClient(url, base_delay=0.01)
+            try:
+                runtimes = await with_token.get_supported_runtimes()
+                with pytest.raises(PistonError, match="401"):
+                    await without.send_execute({"files": [{"content": "1"}]}, "python", 0)
+                return runtimes
+            finally:
+                await with_token.aclose()
+                await without.aclose()
+        finally:
+            await runner.cleanup()
+
+    (listed,) = asyncio.run(work())
+    assert {"cms_ioi", "codeforces"} <= {r["language"] for r in listed}

@@ -434,3 +434,18 @@ def test_open_r1_item_of_a_timeout_names_it():
     item = open_r1_item(RunResult(Status.TLE, -9, "", "", message="time limit 1s"), None)
     assert item["exception_str"].startswith("TLE: time limit 1s")
     assert item["execution"]["error"]["name"] == "TLE"
+
+
+def test_the_routed_client_sends_its_token(serve, monkeypatch):
+    from r1_sandbox.routed import RoutedSandbox
+
+    monkeypatch.delenv("R1_SANDBOX_TOKEN", raising=False)
+    with serve(make_app(Recording(), token="s3cret")) as url:
+        with RoutedSandbox(url, token="s3cret", max_retries=0) as box:
+            assert box.run_sync("print(1)").stdout == "ran\n"
+        with RoutedSandbox(url, max_retries=0) as box:
+            refused = box.run_sync("print(1)")
+        assert refused.status is Status.SE and "401" in refused.message
+        monkeypatch.setenv("R1_SANDBOX_TOKEN", "s3cret")
+        with RoutedSandbox(url, max_retries=0) as box:
+            assert box.run_sync("print(1)").ok
