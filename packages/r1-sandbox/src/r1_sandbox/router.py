@@ -66,6 +66,7 @@ import math
 import os
 import resource
 import secrets
+import signal
 import time
 from collections.abc import Awaitable, Callable, Mapping
 from typing import Any
@@ -349,15 +350,15 @@ def piston_answer(job: Job, result: RunResult) -> dict[str, Any]:
         stage.update(signal=None)
         return {"language": lang.piston, "version": "r1", "compile": stage, "run": {}}
     code = result.exit_code
-    signal = _PISTON_SIGNALS.get(code, f"SIG{-code}") if code is not None and code < 0 else None
+    killed_by = _PISTON_SIGNALS.get(code, f"SIG{-code}") if code is not None and code < 0 else None
     if result.status is Status.TLE:
-        signal = "SIGKILL"
+        killed_by = "SIGKILL"
     run: dict[str, Any] = {
         "stdout": result.stdout,
         "stderr": result.stderr,
         "output": result.stdout + result.stderr,
-        "code": None if signal else code,
-        "signal": signal,
+        "code": None if killed_by else code,
+        "signal": killed_by,
         "message": result.message or None,
         "status": _PISTON_STATUS.get(result.status),
         "wall_time": int(result.time_s * 1000),
@@ -604,32 +605,57 @@ def check_bind(host: str, token: str | None, allow_no_token: bool, env: str = TO
 
 
 class _AcceptErrorFilter:
-    """A loop exception handler that logs accept errors (EMFILE) once per interval.
+    """A loop exception handler for accept errors (EMFILE): evict, back off, log once.
 
     asyncio retries a failing `accept()` every second, once per pending connection, and
-    reports every failure; with the descriptor table full that is thousands of tracebacks
-    a second. One line per `interval` says the same.
+    reports every failure: with the descriptor table full that is thousands of
+    tracebacks a second, while the honest clients wait in the backlog behind the
+    connections that hold the table. So on an accept error this handler closes the
+    oldest connections that are idle (no request being handled: half-sent heads, idle
+    keep-alives), a few at a time, and writes one log line per `interval`.
     """
 
-    def __init__(self, interval: float = 10.0) -> None:
+    def __init__(self, server: web.Server | None = None, interval: float = 10.0) -> None:
+        self.server = server
         self.interval = interval
-        self.last = -math.inf
+        self.last_log = -math.inf
+        self.last_evict = -math.inf
         self.suppressed = 0
+        self.evicted = 0
+
+    def evict(self) -> int:
+        """Close up to an eighth (at least 8) of the idle connections, oldest first."""
+        if self.server is None:
+            return 0
+        handlers = self.server.connections  # oldest first (insertion order)
+        # aiohttp's own idle test (its keep-alive timer uses the same): a handler waiting
+        # for the next request head has a pending `_waiter`.
+        idle = [
+            h for h in handlers if (w := getattr(h, "_waiter", None)) is not None and not w.done()
+        ]
+        budget = max(8, len(handlers) // 8)
+        for handler in idle[:budget]:
+            handler.force_close()
+        return min(len(idle), budget)
 
     def __call__(self, loop: asyncio.AbstractEventLoop, context: dict[str, Any]) -> None:
         if "accept" not in str(context.get("message", "")):
             loop.default_exception_handler(context)
             return
         now = time.monotonic()
-        if now - self.last < self.interval:
+        if now - self.last_evict >= 0.5:
+            self.last_evict = now
+            self.evicted += self.evict()
+        if now - self.last_log < self.interval:
             self.suppressed += 1
             return
-        self.last = now
+        self.last_log = now
         logger.error(
-            "cannot accept connections: %s (%d similar errors suppressed; raise `ulimit -n` or "
-            "lower --header-timeout)",
+            "cannot accept connections: %s (%d similar errors suppressed, %d idle connections "
+            "closed; raise `ulimit -n`)",
             context.get("exception"),
             self.suppressed,
+            self.evicted,
         )
         self.suppressed = 0
 
@@ -643,6 +669,51 @@ def raise_fd_limit() -> int:
     return soft
 
 
+async def serve_app_async(
+    app: web.Application,
+    *,
+    host: str = "127.0.0.1",
+    port: int = 8000,
+    header_timeout: float = 15.0,
+    shutdown_timeout: float = 60.0,
+    stop: asyncio.Event | None = None,
+) -> None:
+    """Serve `app` until `stop` is set (or SIGINT / SIGTERM), then drain and clean up.
+
+    `header_timeout` closes a connection whose request head has not arrived that long
+    after it opened (or after its previous response): aiohttp's keep-alive timer, which
+    runs from the connection's start, does exactly that. A client that hangs up cancels
+    its handler (`handler_cancellation`), and so its batch. Accept errors evict idle
+    connections and are logged once per interval (`_AcceptErrorFilter`).
+    """
+    if not header_timeout > 0:
+        raise BackendConfigError(f"header_timeout={header_timeout!r}: must be > 0 seconds")
+    raise_fd_limit()
+    loop = asyncio.get_running_loop()
+    runner = web.AppRunner(
+        app,
+        keepalive_timeout=header_timeout,
+        handler_cancellation=True,
+        access_log=None,
+        shutdown_timeout=shutdown_timeout,
+    )
+    await runner.setup()
+    previous = loop.get_exception_handler()
+    loop.set_exception_handler(_AcceptErrorFilter(runner.server))
+    stop = stop or asyncio.Event()
+    signals = (signal.SIGINT, signal.SIGTERM)
+    try:
+        for sig in signals:
+            loop.add_signal_handler(sig, stop.set)
+        await web.TCPSite(runner, host, port).start()
+        await stop.wait()
+    finally:
+        for sig in signals:
+            loop.remove_signal_handler(sig)
+        await runner.cleanup()  # stops accepting, drains in-flight batches, closes the app
+        loop.set_exception_handler(previous)
+
+
 def serve_app(
     app: web.Application,
     *,
@@ -651,28 +722,15 @@ def serve_app(
     header_timeout: float = 15.0,
     shutdown_timeout: float = 60.0,
 ) -> None:
-    """Serve `app` until SIGINT / SIGTERM with the timeouts of a server that distrusts clients.
-
-    `header_timeout` closes a connection whose request head has not arrived that long
-    after it opened (or after its previous response): aiohttp's keep-alive timer, which
-    runs from the connection's start, does exactly that. A client that hangs up cancels
-    its handler (`handler_cancellation`), and so its batch.
-    """
-    if not header_timeout > 0:
-        raise BackendConfigError(f"header_timeout={header_timeout!r}: must be > 0 seconds")
-    raise_fd_limit()
-    loop = asyncio.new_event_loop()
-    loop.set_exception_handler(_AcceptErrorFilter())
-    web.run_app(
-        app,
-        host=host,
-        port=port,
-        shutdown_timeout=shutdown_timeout,
-        keepalive_timeout=header_timeout,
-        handler_cancellation=True,
-        print=None,
-        access_log=None,
-        loop=loop,
+    """`serve_app_async` for sync callers: serve until SIGINT / SIGTERM."""
+    asyncio.run(
+        serve_app_async(
+            app,
+            host=host,
+            port=port,
+            header_timeout=header_timeout,
+            shutdown_timeout=shutdown_timeout,
+        )
     )
 
 
