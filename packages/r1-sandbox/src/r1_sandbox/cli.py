@@ -30,7 +30,7 @@ EXTENSIONS = {".py": "python", ".cpp": "cpp", ".cc": "cpp", ".cxx": "cpp", ".c":
 
 
 def make_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="r1-sandbox", description=__doc__.split("\n")[0])
+    parser = argparse.ArgumentParser(prog="r1-sandbox", description=(__doc__ or "").split("\n")[0])
     sub = parser.add_subparsers(dest="command", required=True)
 
     run = sub.add_parser("run", help="run one program and print its result")

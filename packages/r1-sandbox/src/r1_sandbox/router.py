@@ -346,8 +346,13 @@ def piston_answer(job: Job, result: RunResult) -> dict[str, Any]:
     """A `RunResult` in Piston API v2's response shape."""
     lang = get_language(job.language)
     if result.status is Status.CE:
-        stage = {"stdout": "", "stderr": result.stderr, "output": result.stderr, "code": 1}
-        stage.update(signal=None)
+        stage: dict[str, Any] = {
+            "stdout": "",
+            "stderr": result.stderr,
+            "output": result.stderr,
+            "code": 1,
+            "signal": None,
+        }
         return {"language": lang.piston, "version": "r1", "compile": stage, "run": {}}
     code = result.exit_code
     killed_by = _PISTON_SIGNALS.get(code, f"SIG{-code}") if code is not None and code < 0 else None
