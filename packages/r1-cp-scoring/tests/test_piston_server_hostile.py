@@ -133,3 +133,27 @@ def test_the_piston_client_sends_its_token(box, monkeypatch):
 
     (listed,) = asyncio.run(work())
     assert {"cms_ioi", "codeforces"} <= {r["language"] for r in listed}
+
+
+def test_a_cancelled_request_does_not_fail_the_others_sharing_its_compile(box):
+    """A client hanging up mid-compile cancels its own request, not its neighbours'."""
+    from r1_cp_scoring import add_includes
+    from r1_cp_scoring.cms import CMSJudge, IOITask
+
+    judge = CMSJudge(box)
+    task = IOITask.from_row(sumpair_rows()[0])
+    code = add_includes("long long total(std::vector<int> v){return v.size();}", "sumpair")
+
+    async def two_clients():
+        first = asyncio.create_task(judge.compile_submission(task, code))
+        await asyncio.sleep(0)  # the first owns the compile
+        second = asyncio.create_task(judge.compile_submission(task, code))
+        await asyncio.sleep(0)  # the second waits on it
+        first.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await first
+        return await second
+
+    built = asyncio.run(two_clients())
+    assert type(built).__name__ == "Binary"
+    assert judge.compiles == 2  # the second started the compile again

@@ -253,14 +253,27 @@ class CMSJudge:
         units: Sequence[str],
         flags: Sequence[str] = CXX_FLAGS,
     ) -> Binary | CompileFailure:
-        """The cached build for `key`, compiling once even under concurrent callers."""
-        if key in self._builds:
-            self._builds.move_to_end(key)
-            return self._builds[key]
-        pending_key = (id(asyncio.get_running_loop()), key)
-        if pending_key in self._pending:
-            return await asyncio.shield(self._pending[pending_key])
-        future: asyncio.Future[Binary | CompileFailure] = asyncio.get_running_loop().create_future()
+        """The cached build for `key`, compiling once even under concurrent callers.
+
+        A caller cancelled during the compile (its client hung up) cancels only itself:
+        the callers waiting on the same build start it again.
+        """
+        loop = asyncio.get_running_loop()
+        pending_key = (id(loop), key)
+        while True:
+            if key in self._builds:
+                self._builds.move_to_end(key)
+                return self._builds[key]
+            waiting = self._pending.get(pending_key)
+            if waiting is None:
+                break
+            try:
+                return await asyncio.shield(waiting)
+            except asyncio.CancelledError:
+                task = asyncio.current_task()
+                if not waiting.cancelled() or (task is not None and task.cancelling()):
+                    raise  # we were cancelled ourselves, not the compile we waited on
+        future: asyncio.Future[Binary | CompileFailure] = loop.create_future()
         self._pending[pending_key] = future
         try:
             self.compiles += 1
@@ -270,6 +283,9 @@ class CMSJudge:
                 self._builds.popitem(last=False)
             future.set_result(built)
             return built
+        except asyncio.CancelledError:
+            future.cancel()  # the waiters compile again (see above)
+            raise
         except BaseException as exc:
             future.set_exception(exc)
             future.exception()  # retrieved: concurrent waiters re-raise it themselves
