@@ -3,9 +3,10 @@
 Each attack is a wrong solution that tries to score anyway by reaching the judge: an IOI
 Communication contestant that writes a full score into every stdout it can open under
 `/proc` (the manager's, the namespace init's), or reads the hidden answer out of the
-manager's memory through `/proc/<pid>/mem`; a Codeforces submission that leaves a process
-behind to forge the checker's answer. On the code before the launcher, the first two
-scored 100 points; each must score 0 now.
+manager's memory through `/proc/<pid>/mem` or ptrace; a Codeforces submission that leaves
+a process behind to forge the checker's answer. On the code before the launcher, the three
+IOI attacks scored 100 points (as root: the memory read and ptrace; as an unprivileged
+user: all three); each must score 0 now.
 """
 
 from __future__ import annotations
@@ -108,12 +109,53 @@ int guess(int n) {
 """
 
 
+# The same, through ptrace: attach to the manager and peek its writable memory word by word.
+PTRACE_MANAGER = (
+    READ_MANAGER_MEMORY.replace(
+        "#include <vector>",
+        "#include <vector>\n#include <sys/ptrace.h>\n#include <sys/wait.h>\n#include <cerrno>",
+    )
+    .replace(
+        """    snprintf(path, sizeof path, "/proc/%d/mem", pid);
+    int mem = open(path, O_RDONLY);
+    if (mem < 0) { fclose(maps); return -1; }""",
+        """    if (ptrace(PTRACE_ATTACH, pid, nullptr, nullptr) != 0) { fclose(maps); return -1; }
+    int st; waitpid(pid, &st, __WALL);
+    int mem = -1;""",
+    )
+    .replace(
+        """        ssize_t got = pread(mem, buf.data(), buf.size(), lo);""",
+        """        ssize_t got = 0;
+        for (unsigned long a = lo; a + sizeof(long) <= hi; a += sizeof(long)) {
+            errno = 0;
+            long word = ptrace(PTRACE_PEEKDATA, pid, (void*)a, nullptr);
+            if (errno) break;
+            memcpy(&buf[a - lo], &word, sizeof word);
+            got = a + sizeof(long) - lo;
+        }""",
+    )
+    .replace(
+        "if (secret >= 1 && secret <= n) { close(mem); fclose(maps); return secret; }",
+        "if (secret >= 1 && secret <= n) { ptrace(PTRACE_DETACH, pid, nullptr, nullptr);"
+        " fclose(maps); return secret; }",
+    )
+    .replace(
+        "    close(mem); fclose(maps);\n    return -1;",
+        "    (void)mem; ptrace(PTRACE_DETACH, pid, nullptr, nullptr); fclose(maps);\n    return -1;",
+    )
+)
+
+
 def grade(box, code):
     rows = guess_rows()
     return asyncio.run(score_subtasks(box, rows, add_includes(code, rows[0]["id"])))
 
 
-ATTACKS = {"forge-stdout": FORGE_STDOUT, "read-manager-memory": READ_MANAGER_MEMORY}
+ATTACKS = {
+    "forge-stdout": FORGE_STDOUT,
+    "read-manager-memory": READ_MANAGER_MEMORY,
+    "ptrace-manager": PTRACE_MANAGER,
+}
 
 # Run as nobody by the system's Python with this environment's packages: the sandbox's
 # pipes then belong to the same uid as the sandboxed program, which changes what it can
@@ -190,6 +232,7 @@ def test_a_contestant_cannot_reach_the_manager(box, attack):
 def test_a_contestant_cannot_reach_the_manager_as_an_unprivileged_user(attack):
     outcome = _grade_as_nobody(attack)
     assert outcome["points"] == 0.0, outcome
+    assert set(outcome["statuses"]) <= {"WA", "RE"}, outcome  # graded, not a compile error
 
 
 @pytest.mark.slow
