@@ -466,3 +466,15 @@ def test_the_routed_client_sends_its_token(serve, monkeypatch):
         monkeypatch.setenv("R1_SANDBOX_TOKEN", "s3cret")
         with RoutedSandbox(url, max_retries=0) as box:
             assert box.run_sync("print(1)").ok
+
+
+def test_the_judge_prelude_keeps_future_imports_first(router):
+    scripts = [
+        '"""doc"""\nfrom __future__ import annotations\nx: int = 20\nx + 1',
+        '"""only a string"""',  # a cell's last value, as E2B reports it
+        "import sys\nlen(sys.stdin.read())",  # the secret is not left for the script to read
+    ]
+    status, items = post(f"{router}/execute_batch", {"scripts": scripts, "timeout": 10})
+    assert status == 200
+    assert [i["text"] for i in items] == ["21", "'only a string'", "0"]
+    assert all(i["exception_str"] is None for i in items)
