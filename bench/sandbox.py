@@ -16,16 +16,25 @@ program with the same interpreter, in the same process, one after the other:
   number of bare runs of a binary compiled once.
 
 Medians per run are reported; ratios are r1 / bare measured in this run.
-Run: `uv run python bench/sandbox.py [--quick]`.
+
+What the hardening of issue 9 costs (own init, seccomp filter, kill from outside, cgroup
+CPU bound, read-only root): `--before REV` extracts `r1_sandbox` as it was at git
+revision REV (e.g. the commit before the hardening), runs the same cases with it in a
+subprocess right after this one, and adds a column: the ratio of the two r1/bare ratios
+(each normalised by its own bare run, so machine drift between the two cancels).
+
+Run: `uv run python bench/sandbox.py [--quick] [--before REV]`.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import shutil
 import statistics
 import subprocess
+import sys
 import tempfile
 import time
 from concurrent.futures import ThreadPoolExecutor
@@ -46,12 +55,10 @@ def timed(fn, n: int) -> list[float]:
     return out
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--quick", action="store_true", help="fewer repetitions")
-    args = parser.parse_args()
-    n_seq = 30 if args.quick else 100
-    n_batch = 64 if args.quick else 256
+def measure(quick: bool) -> tuple[list[tuple[str, str, str, float]], str]:
+    """The table's rows (case, bare, r1, ratio) and a line describing the containment."""
+    n_seq = 30 if quick else 100
+    n_batch = 64 if quick else 256
     workers = os.cpu_count() or 2
     python = shutil.which("python3", path="/usr/local/bin:/usr/bin:/bin")  # what the sandbox runs
     assert python, "no python3 in /usr"
@@ -147,14 +154,60 @@ def main() -> None:
     box.close()
     shutil.rmtree(work)
     desc = box.containment.describe()
-    print(
+    about = (
         f"local sandbox: {', '.join(desc['namespaces'])} namespaces; run as uid "
-        f"{desc['run_as_uid']}; cgroups: {desc['cgroups'] or 'none'}; {workers} CPUs"
+        f"{desc['run_as_uid']}; seccomp: {'yes' if desc.get('seccomp') else 'no'}; "
+        f"cgroups: {desc['cgroups'] or 'none'}; {workers} CPUs"
     )
-    print(f"{'case':<46} {'bare':>12} {'r1 sandbox':>12} {'ratio':>7}")
+    return rows, about
+
+
+def _before(rev: str, quick: bool) -> list[list[object]]:
+    """The same rows, measured with r1_sandbox as it was at git revision `rev`."""
+    root = Path(__file__).resolve().parent.parent
+    src = "packages/r1-sandbox/src"
+    with tempfile.TemporaryDirectory(prefix="r1-bench-before-") as tmp:
+        archive = subprocess.run(
+            ["git", "-C", str(root), "archive", rev, src], capture_output=True, check=True
+        ).stdout
+        subprocess.run(["tar", "-x", "-C", tmp], input=archive, check=True)
+        env = {**os.environ, "PYTHONPATH": str(Path(tmp) / src)}
+        done = subprocess.run(
+            [sys.executable, __file__, "--json", *(["--quick"] if quick else [])],
+            env=env,
+            capture_output=True,
+            text=True,
+            check=True,
+        )
+    return json.loads(done.stdout)["rows"]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--quick", action="store_true", help="fewer repetitions")
+    parser.add_argument("--before", metavar="REV", help="also measure r1_sandbox at this git rev")
+    parser.add_argument("--json", action="store_true", help="print the rows as JSON")
+    args = parser.parse_args()
+    rows, about = measure(args.quick)
+    if args.json:
+        print(json.dumps({"rows": rows, "about": about}))
+        return
+    print(about)
+    before = {r[0]: r for r in _before(args.before, args.quick)} if args.before else {}
+    head = f"{'case':<50} {'bare':>11} {'r1 sandbox':>11} {'ratio':>7}"
+    print(head + (f" {'before':>11} {'ratio':>7} {'cost':>7}" if before else ""))
     for case, bare, ours, ratio in rows:
-        shown = "" if ratio != ratio else f"{ratio:.2f}x"
-        print(f"{case:<46} {bare:>12} {ours:>12} {shown:>7}")
+        line = f"{case:<50} {bare:>11} {ours:>11} {_x(ratio):>7}"
+        if before:
+            old = before.get(case)
+            cost = ratio / old[3] - 1 if old and old[3] == old[3] and ratio == ratio else None
+            line += f" {old[2] if old else '':>11} {_x(old[3]) if old else '':>7}"
+            line += f" {'' if cost is None else f'{cost:+.0%}':>7}"
+        print(line)
+
+
+def _x(ratio: float) -> str:
+    return "" if ratio != ratio else f"{ratio:.2f}x"
 
 
 if __name__ == "__main__":
