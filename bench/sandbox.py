@@ -19,11 +19,12 @@ Medians per run are reported; ratios are r1 / bare measured in this run.
 
 What the hardening of issue 9 costs (own init, seccomp filter, kill from outside, cgroup
 CPU bound, read-only root): `--before REV` extracts `r1_sandbox` as it was at git
-revision REV (e.g. the commit before the hardening), runs the same cases with it in a
-subprocess right after this one, and adds a column: the ratio of the two r1/bare ratios
-(each normalised by its own bare run, so machine drift between the two cancels).
+revision REV (e.g. the commit before the hardening) and runs the whole benchmark with
+it and with the current one in alternating fresh processes (`--rounds`, default 3), so
+that the load of a shared machine hits both alike; it prints the median time per run of
+each case and the cost, now / before - 1.
 
-Run: `uv run python bench/sandbox.py [--quick] [--before REV]`.
+Run: `uv run python bench/sandbox.py [--quick] [--before REV [--rounds N]]`.
 """
 
 from __future__ import annotations
@@ -162,48 +163,75 @@ def measure(quick: bool) -> tuple[list[tuple[str, str, str, float]], str]:
     return rows, about
 
 
-def _before(rev: str, quick: bool) -> list[list[object]]:
-    """The same rows, measured with r1_sandbox as it was at git revision `rev`."""
+def _rows_of(src: str | None, quick: bool) -> list[list[object]]:
+    """The rows measured in a fresh process, with r1_sandbox from `src` (None: this one)."""
+    env = dict(os.environ)
+    if src is not None:
+        env["PYTHONPATH"] = src
+    done = subprocess.run(
+        [sys.executable, __file__, "--json", *(["--quick"] if quick else [])],
+        env=env,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    return json.loads(done.stdout)["rows"]
+
+
+def _seconds(text: str) -> float:
+    """'12.5 ms' / '40 runs/s' -> seconds per run (runs/s inverted)."""
+    value, unit = text.split()
+    return {"ms": float(value) / 1e3, "runs/s": 1 / float(value)}[unit]
+
+
+def _compare(rev: str, quick: bool, rounds: int) -> None:
+    """Now and at `rev`, in alternating fresh processes; medians of each case's r1 time."""
     root = Path(__file__).resolve().parent.parent
     src = "packages/r1-sandbox/src"
+    now: dict[str, list[float]] = {}
+    then: dict[str, list[float]] = {}
+    bare: dict[str, list[float]] = {}
     with tempfile.TemporaryDirectory(prefix="r1-bench-before-") as tmp:
         archive = subprocess.run(
             ["git", "-C", str(root), "archive", rev, src], capture_output=True, check=True
         ).stdout
         subprocess.run(["tar", "-x", "-C", tmp], input=archive, check=True)
-        env = {**os.environ, "PYTHONPATH": str(Path(tmp) / src)}
-        done = subprocess.run(
-            [sys.executable, __file__, "--json", *(["--quick"] if quick else [])],
-            env=env,
-            capture_output=True,
-            text=True,
-            check=True,
+        for _ in range(rounds):
+            for store, where in ((now, None), (then, str(Path(tmp) / src))):
+                for case, plain, ours, _ratio in _rows_of(where, quick):
+                    store.setdefault(str(case), []).append(_seconds(str(ours)))
+                    if plain:
+                        bare.setdefault(str(case), []).append(_seconds(str(plain)))
+    print(f"r1 sandbox now vs at {rev}: medians of {rounds} alternating rounds (per run)")
+    print(f"{'case':<50} {'bare':>10} {'before':>10} {'now':>10} {'cost':>7}")
+    for case, times in now.items():
+        after = statistics.median(times)
+        before = statistics.median(then.get(case, [float("nan")]))
+        plain = f"{statistics.median(bare[case]) * 1e3:.1f} ms" if case in bare else ""
+        print(
+            f"{case:<50} {plain:>10} {before * 1e3:>7.1f} ms {after * 1e3:>7.1f} ms "
+            f"{after / before - 1:>+7.0%}"
         )
-    return json.loads(done.stdout)["rows"]
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--quick", action="store_true", help="fewer repetitions")
-    parser.add_argument("--before", metavar="REV", help="also measure r1_sandbox at this git rev")
+    parser.add_argument("--before", metavar="REV", help="compare with r1_sandbox at this git rev")
+    parser.add_argument("--rounds", type=int, default=3, help="alternating rounds of --before")
     parser.add_argument("--json", action="store_true", help="print the rows as JSON")
     args = parser.parse_args()
+    if args.before:
+        _compare(args.before, args.quick, args.rounds)
+        return
     rows, about = measure(args.quick)
     if args.json:
         print(json.dumps({"rows": rows, "about": about}))
         return
     print(about)
-    before = {r[0]: r for r in _before(args.before, args.quick)} if args.before else {}
-    head = f"{'case':<50} {'bare':>11} {'r1 sandbox':>11} {'ratio':>7}"
-    print(head + (f" {'before':>11} {'ratio':>7} {'cost':>7}" if before else ""))
+    print(f"{'case':<50} {'bare':>11} {'r1 sandbox':>11} {'ratio':>7}")
     for case, bare, ours, ratio in rows:
-        line = f"{case:<50} {bare:>11} {ours:>11} {_x(ratio):>7}"
-        if before:
-            old = before.get(case)
-            cost = ratio / old[3] - 1 if old and old[3] == old[3] and ratio == ratio else None
-            line += f" {old[2] if old else '':>11} {_x(old[3]) if old else '':>7}"
-            line += f" {'' if cost is None else f'{cost:+.0%}':>7}"
-        print(line)
+        print(f"{case:<50} {bare:>11} {ours:>11} {_x(ratio):>7}")
 
 
 def _x(ratio: float) -> str:

@@ -406,6 +406,13 @@ def test_output_and_exit_codes_cannot_forge_a_verdict(sandbox, language, code, e
     assert result.message == f"exit {exit_code}"
 
 
+def test_a_compile_error_naming_bwrap_is_a_compile_error(sandbox):
+    # The compiler echoes the file name of `#line`: the old judge read "bwrap:" as SE.
+    result = sandbox.run_sync('#line 1 "bwrap: x"\nint main( {', "cpp")
+    assert result.status is Status.CE, result
+    assert "bwrap: x" in result.message
+
+
 @pytest.mark.parametrize(
     ("language", "code"),
     [
