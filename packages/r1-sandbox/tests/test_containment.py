@@ -570,6 +570,7 @@ def test_memory_of_the_whole_tree_is_bounded_by_a_cgroup(sandbox, language, code
 def test_cgroup_measures_the_runs_own_peak(sandbox):
     if sandbox.containment.cgroups is None:
         pytest.skip("no writable cgroup tree here")
+
     def ours() -> set[str]:
         parent = sandbox.containment.cgroups.memory_parent
         return {d for d in os.listdir(parent) if d.startswith(f"r1-sandbox-{os.getpid()}-")}

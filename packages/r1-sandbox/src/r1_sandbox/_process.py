@@ -373,6 +373,8 @@ def supervise(
                 timed_out = True
             elif any(key.data == "cancel" for key, _ in ready):
                 cancelled = True
+            else:
+                exited_at = time.monotonic()
     finally:
         sel.close()
         # From outside, whatever the program did: the init (and with it the namespace),

@@ -9,10 +9,12 @@
 
 `run` exits 0 whenever the sandbox did its job, whatever the program did (its verdict is
 in the output), 2 on a usage error and 3 on a sandbox failure (`SE`), so scripts can
-tell "wrong program" from "broken sandbox". `router` exits 2 on a configuration error,
-for instance a non-loopback `--host` without a token (`--token` or `$R1_SANDBOX_TOKEN`;
-clients send `Authorization: Bearer <token>`) and without `--allow-no-token`. Backends
-are imported inside `main`, so `--help` is instant.
+tell "wrong program" from "broken sandbox". `doctor` prints the mechanisms in use and
+exits 3, naming each missing one and how to get it, when the local sandbox cannot
+contain a run (its runs are then `SE` with the same words). `router` exits 2 on a
+configuration error, for instance a non-loopback `--host` without a token (`--token` or
+`$R1_SANDBOX_TOKEN`; clients send `Authorization: Bearer <token>`) and without
+`--allow-no-token`. Backends are imported inside `main`, so `--help` is instant.
 
 Data flow: flags -> `get_sandbox` -> `run_sync` / `router.serve` -> stdout.
 """
@@ -124,6 +126,14 @@ def main(argv: Sequence[str] | None = None) -> int:
 
         found = probe()
         print(json.dumps(found.describe(), indent=2))
+        for problem in found.problems:
+            print(f"r1-sandbox doctor: missing: {problem}", file=sys.stderr)
+        if found.problems:
+            print(
+                "r1-sandbox doctor: every local run is SE (with this message) until it is "
+                "fixed; isolation='none' runs programs uncontained",
+                file=sys.stderr,
+            )
         return 0 if not found.problems else 3
 
     if args.command == "router":

@@ -63,10 +63,10 @@ import signal
 import tempfile
 import threading
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from typing import Literal
+from typing import Literal, TypeVar
 
 from r1_sandbox import _cgroup, _containment, _init, _warm
 from r1_sandbox._process import Channels, Outcome, execute, spawn, supervise
@@ -85,6 +85,7 @@ from r1_sandbox.result import (
 logger = logging.getLogger(__name__)
 
 Isolation = Literal["auto", "strict", "none"]
+_T = TypeVar("_T")
 
 # Memory of bwrap and the init, charged to the run's cgroup beside the program's.
 _OVERHEAD_MB = 8
@@ -173,6 +174,9 @@ class LocalSandbox(Sandbox):
         self._spares_lock = threading.Lock()
         self._closed = False
         self._executor = ThreadPoolExecutor(self.concurrency, thread_name_prefix="r1-sandbox")
+        # Spares are started here, beside the runs. One long-lived thread: a spare's bwrap
+        # dies with the thread that started it (its parent-death signal).
+        self._refiller = ThreadPoolExecutor(1, thread_name_prefix="r1-sandbox-spares")
         self._root = tempfile.mkdtemp(prefix="r1-sandbox-")
         self._chown(self._root)
 
@@ -182,7 +186,7 @@ class LocalSandbox(Sandbox):
         if self.containment.run_as is not None:
             os.chown(path, self.containment.run_as, self.containment.run_as)
 
-    async def _in_thread(self, call: functools.partial[Outcome]) -> Outcome:
+    async def _in_thread(self, call: Callable[..., _T]) -> _T:
         """Run `call` in a worker; if this task is cancelled, the run is killed first."""
         loop = asyncio.get_running_loop()
         cancel_r, cancel_w = os.pipe()
@@ -387,7 +391,7 @@ class LocalSandbox(Sandbox):
         return _warm.WarmSandbox(proc, channels, cgroup)
 
     def _take_spare(self) -> _warm.WarmSandbox | None:
-        """A live spare (refilling the pool behind it), or None to run cold."""
+        """A live spare, or None to run cold; the pool is refilled beside the run."""
         taken = None
         with self._spares_lock:
             while self._spares and taken is None:
@@ -396,6 +400,12 @@ class LocalSandbox(Sandbox):
                     taken = spare
                 else:
                     spare.drop()
+            if not self._closed:
+                self._refiller.submit(self._refill)
+        return taken
+
+    def _refill(self) -> None:
+        with self._spares_lock:
             missing = 0 if self._closed else self.warm_python - len(self._spares)
         for _ in range(missing):
             fresh = self._spawn_spare()
@@ -406,7 +416,6 @@ class LocalSandbox(Sandbox):
                     fresh.drop()
                     break
                 self._spares.append(fresh)
-        return taken
 
     def _run_warm(self, job: Job, *, cancel_fd: int | None = None) -> Outcome | None:
         spare = self._take_spare()
@@ -633,6 +642,10 @@ class LocalSandbox(Sandbox):
         with self._spares_lock:
             self._closed = True
             spares, self._spares = list(self._spares), collections.deque()
+        self._refiller.shutdown(wait=True, cancel_futures=True)
+        with self._spares_lock:
+            spares += list(self._spares)
+            self._spares.clear()
         for spare in spares:
             spare.drop()
         self._executor.shutdown(wait=False, cancel_futures=True)
