@@ -172,6 +172,7 @@ def _server(args: argparse.Namespace) -> int:
         header_timeout=args.header_timeout,
         body_timeout=args.body_timeout,
         max_queue=args.max_queue,
+        max_connections=args.max_connections,
     )
     return 0
 

@@ -295,6 +295,7 @@ def serve(
     header_timeout: float = 15.0,
     body_timeout: float = 60.0,
     max_queue: int = 4096,
+    max_connections: int | None = None,
 ) -> None:
     """Serve until SIGINT / SIGTERM (BackendConfigError: a public host without a token)."""
     token = token or os.environ.get(TOKEN_ENV) or None
@@ -314,4 +315,10 @@ def serve(
         token=token,
         body_timeout=body_timeout,
     )
-    sandbox_router.serve_app(app, host=host, port=port, header_timeout=header_timeout)
+    sandbox_router.serve_app(
+        app,
+        host=host,
+        port=port,
+        header_timeout=header_timeout,
+        max_connections=max_connections,
+    )

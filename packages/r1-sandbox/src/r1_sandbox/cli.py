@@ -96,6 +96,13 @@ def add_server_flags(parser: argparse.ArgumentParser, token_env: str) -> None:
         default=60.0,
         help="seconds a request body may take to arrive; 408 after (default 60)",
     )
+    parser.add_argument(
+        "--max-connections",
+        type=int,
+        default=None,
+        help="open connections kept; a new one beyond closes the oldest idle one "
+        "(default: half the open-file limit)",
+    )
     add_limit_flags(parser)
 
 
@@ -160,6 +167,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             allow_no_token=args.allow_no_token,
             header_timeout=args.header_timeout,
             body_timeout=args.body_timeout,
+            max_connections=args.max_connections,
         )
         return 0
 

@@ -628,17 +628,20 @@ class _AcceptErrorFilter:
         self.suppressed = 0
         self.evicted = 0
 
-    def evict(self) -> int:
-        """Close up to an eighth (at least 8) of the idle connections, oldest first."""
+    def evict(self, at_most: int | None = None) -> int:
+        """Close idle connections, oldest first: `at_most`, or an eighth (at least 8)."""
         if self.server is None:
             return 0
         handlers = self.server.connections  # oldest first (insertion order)
-        # aiohttp's own idle test (its keep-alive timer uses the same): a handler waiting
-        # for the next request head has a pending `_waiter`.
+        # Idle: no request being handled and none complete in its queue (a half-sent head,
+        # an idle keep-alive, or a connection not read yet). aiohttp has no public flag
+        # for it; if these attributes ever go, nothing is evicted (the timeouts remain).
         idle = [
-            h for h in handlers if (w := getattr(h, "_waiter", None)) is not None and not w.done()
+            h
+            for h in handlers
+            if not getattr(h, "_request_in_progress", True) and not getattr(h, "_messages", 1)
         ]
-        budget = max(8, len(handlers) // 8)
+        budget = at_most if at_most is not None else max(8, len(handlers) // 8)
         for handler in idle[:budget]:
             handler.force_close()
         return min(len(idle), budget)
@@ -681,19 +684,26 @@ async def serve_app_async(
     port: int = 8000,
     header_timeout: float = 15.0,
     shutdown_timeout: float = 60.0,
+    max_connections: int | None = None,
     stop: asyncio.Event | None = None,
 ) -> None:
     """Serve `app` until `stop` is set (or SIGINT / SIGTERM), then drain and clean up.
 
     `header_timeout` closes a connection whose request head has not arrived that long
     after it opened (or after its previous response): aiohttp's keep-alive timer, which
-    runs from the connection's start, does exactly that. A client that hangs up cancels
-    its handler (`handler_cancellation`), and so its batch. Accept errors evict idle
-    connections and are logged once per interval (`_AcceptErrorFilter`).
+    runs from the connection's start, does exactly that. At most `max_connections` are
+    kept open (default: half the open-file limit, so the sandboxes always have
+    descriptors left): a new one beyond it closes the oldest idle connection. A client
+    that hangs up cancels its handler (`handler_cancellation`), and so its batch. Accept
+    errors evict idle connections and are logged once per interval.
     """
     if not header_timeout > 0:
         raise BackendConfigError(f"header_timeout={header_timeout!r}: must be > 0 seconds")
-    raise_fd_limit()
+    fd_limit = raise_fd_limit()
+    if max_connections is None:
+        max_connections = max(16, fd_limit // 2)
+    if max_connections < 1:
+        raise BackendConfigError(f"max_connections={max_connections!r}: must be >= 1")
     loop = asyncio.get_running_loop()
     runner = web.AppRunner(
         app,
@@ -703,19 +713,37 @@ async def serve_app_async(
         shutdown_timeout=shutdown_timeout,
     )
     await runner.setup()
+    web_server = runner.server
+    assert web_server is not None
+    guard = _AcceptErrorFilter(web_server)
+
+    def make_room() -> None:
+        # Runs after the connections accepted before this one are registered and before
+        # this one is: it counts itself with the `+ 1`.
+        excess = len(web_server.connections) + 1 - max_connections
+        if excess > 0:
+            guard.evict(at_most=excess)
+
+    def connection() -> asyncio.BaseProtocol:
+        loop.call_soon(make_room)
+        return web_server()
+
     previous = loop.get_exception_handler()
-    loop.set_exception_handler(_AcceptErrorFilter(runner.server))
+    loop.set_exception_handler(guard)
     stop = stop or asyncio.Event()
     signals = (signal.SIGINT, signal.SIGTERM)
+    listener = None
     try:
         for sig in signals:
             loop.add_signal_handler(sig, stop.set)
-        await web.TCPSite(runner, host, port).start()
+        listener = await loop.create_server(connection, host, port, reuse_address=True)
         await stop.wait()
     finally:
         for sig in signals:
             loop.remove_signal_handler(sig)
-        await runner.cleanup()  # stops accepting, drains in-flight batches, closes the app
+        if listener is not None:
+            listener.close()  # stop accepting
+        await runner.cleanup()  # drains in-flight batches, then closes the app
         loop.set_exception_handler(previous)
 
 
@@ -726,6 +754,7 @@ def serve_app(
     port: int = 8000,
     header_timeout: float = 15.0,
     shutdown_timeout: float = 60.0,
+    max_connections: int | None = None,
 ) -> None:
     """`serve_app_async` for sync callers: serve until SIGINT / SIGTERM."""
     asyncio.run(
@@ -735,6 +764,7 @@ def serve_app(
             port=port,
             header_timeout=header_timeout,
             shutdown_timeout=shutdown_timeout,
+            max_connections=max_connections,
         )
     )
 
@@ -751,6 +781,7 @@ def serve(
     allow_no_token: bool = False,
     header_timeout: float = 15.0,
     body_timeout: float = 60.0,
+    max_connections: int | None = None,
 ) -> None:
     """Run the router until SIGINT / SIGTERM, then drain in-flight batches and stop.
 
@@ -775,5 +806,10 @@ def serve(
         " (token required)" if token else "",
     )
     serve_app(
-        app, host=host, port=port, header_timeout=header_timeout, shutdown_timeout=shutdown_timeout
+        app,
+        host=host,
+        port=port,
+        header_timeout=header_timeout,
+        shutdown_timeout=shutdown_timeout,
+        max_connections=max_connections,
     )
