@@ -31,8 +31,11 @@ sending garbage, and a router on a shared network is reachable by anyone):
 - header and body read timeouts: a connection that has not sent a whole request head
   within `header_timeout` is closed, and a body that does not arrive within
   `body_timeout` is a 408, so half-sent requests cannot hold sockets forever;
+- at most `max_connections` connections are kept (default: half the open-file limit, so
+  the sandboxes always have descriptors); a new one beyond closes the oldest idle one;
 - a client that hangs up cancels its batch, and the backend kills the batch's processes;
-- accept errors (EMFILE) are logged once per interval, not once per retry.
+- accept errors (EMFILE) close idle connections and are logged once per interval, not
+  once per retry.
 
 The queue is bounded: a batch that would take the number of admitted jobs past
 `max_queue` is refused with 503 and `Retry-After` (clients back off and retry) instead of
