@@ -55,7 +55,16 @@ def test_piston_server_command_serves_the_packages(tmp_path):
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
     proc = subprocess.Popen(
-        [sys.executable, "-m", "r1_cp_scoring.cli", "piston-server", "--port", str(port)],
+        [
+            sys.executable,
+            "-m",
+            "r1_cp_scoring.cli",
+            "piston-server",
+            "--port",
+            str(port),
+            "--header-timeout",
+            "1",
+        ],
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )
@@ -92,6 +101,10 @@ def test_piston_server_command_serves_the_packages(tmp_path):
         with urllib.request.urlopen(request, timeout=60) as r:
             answer = json.load(r)
         assert answer["compile"]["code"] == 0 and answer["run"]["stdout"].strip() == "1"
+        # A request head that never ends is closed at the header timeout (raw socket).
+        with socket.create_connection(("127.0.0.1", port), timeout=60) as raw:
+            raw.sendall(b"POST /api/v2/execute HTTP/1.1\r\nHost: x\r\n")
+            assert raw.recv(1024) == b""
     finally:
         proc.terminate()
         proc.wait(timeout=30)
