@@ -309,14 +309,31 @@ def test_every_issue_concept_has_a_row():
     assert not missing, f"concepts.md lacks rows for: {missing}"
 
 
+REPO_PATH = re.compile(r"`(\.?[\w.-]+(?:/[\w.*-]+)+/?|[\w.-]+\.(?:toml|lock|yaml|md|py))`")
+
+
+def repo_paths(cell: str) -> list[str]:
+    """Backticked paths of the repository named in a cell (globs allowed)."""
+    return REPO_PATH.findall(cell)
+
+
+def test_repo_path_extraction_itself():
+    cell = "`uv.lock`, `recipes/accelerate_configs/zero2.yaml`, `.ci/run`, `[tool.ruff]`, `r1-data`"
+    assert repo_paths(cell) == ["uv.lock", "recipes/accelerate_configs/zero2.yaml", ".ci/run"]
+
+
 def test_rows_of_concepts_are_complete():
+    """Each row links r1 code, names a file of the repository, or says "not implemented"."""
     for row in table_rows((MAPS / "concepts.md").read_text()):
         if row[0] == "concept":
             continue
         assert len(row) == 4 and all(row), f"incomplete row: {row}"
         implemented = row[2]
-        assert referenced_names(implemented) or "not implemented" in row[2] + row[3], (
-            f"row {row[0]!r} links no r1 module and does not say 'not implemented'"
+        paths = repo_paths(implemented)
+        missing = [p for p in paths if not any(ROOT.glob(p.rstrip("/")))]
+        assert not missing, f"row {row[0]!r} names files that do not exist: {missing}"
+        assert referenced_names(implemented) or paths or "not implemented" in row[2] + row[3], (
+            f"row {row[0]!r} links no r1 module or file and does not say 'not implemented'"
         )
 
 
