@@ -45,8 +45,10 @@ def test_scores_the_fraction_of_tests_passed(fmt):
 
 def test_a_timeout_fails_that_test_only():
     # Loops forever on the second input: open-r1's script would raise and score 0.0.
+    # The limit is a wall-clock deadline: 5 s (open-r1's) leaves the passing test room on
+    # a loaded machine; the looping one reaches it whatever the load.
     code = "x = int(input())\nwhile x == 21: pass\nprint(x * 2)"
-    assert code_reward([fenced(code)], verification_info=[DOUBLE], test_timeout=1) == [0.5]
+    assert code_reward([fenced(code)], verification_info=[DOUBLE], test_timeout=5) == [0.5]
 
 
 @pytest.mark.parametrize(

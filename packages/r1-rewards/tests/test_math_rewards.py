@@ -80,7 +80,7 @@ def test_right_answer_from_worker_threads():
 
 
 def test_get_accuracy_reward_keeps_the_name_and_pickles():
-    reward = get_accuracy_reward(timeout=3)
+    reward = get_accuracy_reward(timeout=30)
     assert reward.__name__ == "accuracy_reward"
     clone = pickle.loads(pickle.dumps(reward))
     assert clone([r"\boxed{4}"], ["4"]) == [1.0]
