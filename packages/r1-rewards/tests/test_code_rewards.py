@@ -137,6 +137,14 @@ def test_a_sandbox_failure_scores_none_not_zero():
     assert scores == [None]
 
 
+def test_a_bad_row_is_none_and_the_batch_goes_on(caplog):
+    infos = ["not a dict", {"language": "python", "test_cases": ["1 -> 2"]}, DOUBLE]
+    completions = [fenced("print(int(input()) * 2)")] * 3
+    assert code_reward(completions, verification_info=infos) == [None, None, 1.0]
+    assert "row 0 not graded (grader_error)" in caplog.text
+    assert "row 1 not graded (grader_error)" in caplog.text
+
+
 def test_unknown_language_or_no_tests_is_not_graded():
     infos = [dict(DOUBLE, language="cobol"), {"language": "python", "test_cases": []}]
     completions = [fenced("DISPLAY 'HI'", "cobol"), fenced("print(1)")]

@@ -154,6 +154,11 @@ def code_verdicts(
         except SandboxError as exc:
             verdicts[i] = _not_graded("code_reward", i, Reason.UNSUPPORTED_LANGUAGE, str(exc))
             continue
+        if not all(isinstance(case, dict) for case in cases):
+            verdicts[i] = _not_graded(
+                "code_reward", i, Reason.GRADER_ERROR, "a test case is not an input/output dict"
+            )
+            continue
         for case in cases:
             jobs.append(
                 Job(
