@@ -279,3 +279,15 @@ def test_a_subclass_inherits_every_field_and_its_validation():
     assert get_reward_funcs(args, reward_funcs=["cf_code"])[0].keywords["provider_type"] == "piston"
     with pytest.raises(RewardConfigError, match="cf_provider='x'"):
         ScriptArgs(cf_provider="x")
+
+
+def test_help_says_what_the_code_does():
+    import dataclasses
+
+    helps = {f.name: f.metadata["help"] for f in dataclasses.fields(RewardArgs)}
+    # enforce_same_language raises on a mixed batch; it never scores anything 0.
+    assert "raise" in helps["enforce_same_language"]
+    assert "Score 0" not in helps["enforce_same_language"]
+    # code_language is only code_format's default fence; code_reward reads each row.
+    assert "code_format" in helps["code_language"]
+    assert "verification_info" in helps["code_language"]
