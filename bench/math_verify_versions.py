@@ -87,7 +87,7 @@ def _grade() -> None:
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser = argparse.ArgumentParser(description=(__doc__ or "").split("\n\n")[0])
     parser.add_argument("pythons", nargs="*", help="interpreters to compare (two or more)")
     parser.add_argument("--grade", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--all", action="store_true", help="print every row, not only changes")
