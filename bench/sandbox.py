@@ -16,16 +16,26 @@ program with the same interpreter, in the same process, one after the other:
   number of bare runs of a binary compiled once.
 
 Medians per run are reported; ratios are r1 / bare measured in this run.
-Run: `uv run python bench/sandbox.py [--quick]`.
+
+What the hardening of issue 9 costs (own init, seccomp filter, kill from outside, cgroup
+CPU bound, read-only root): `--before REV` extracts `r1_sandbox` as it was at git
+revision REV (e.g. the commit before the hardening) and runs the whole benchmark with
+it and with the current one in alternating fresh processes (`--rounds`, default 3), so
+that the load of a shared machine hits both alike; it prints the median time per run of
+each case and the cost, now / before - 1.
+
+Run: `uv run python bench/sandbox.py [--quick] [--before REV [--rounds N]]`.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import shutil
 import statistics
 import subprocess
+import sys
 import tempfile
 import time
 from concurrent.futures import ThreadPoolExecutor
@@ -46,12 +56,10 @@ def timed(fn, n: int) -> list[float]:
     return out
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--quick", action="store_true", help="fewer repetitions")
-    args = parser.parse_args()
-    n_seq = 30 if args.quick else 100
-    n_batch = 64 if args.quick else 256
+def measure(quick: bool) -> tuple[list[tuple[str, str, str, float]], str]:
+    """The table's rows (case, bare, r1, ratio) and a line describing the containment."""
+    n_seq = 30 if quick else 100
+    n_batch = 64 if quick else 256
     workers = os.cpu_count() or 2
     python = shutil.which("python3", path="/usr/local/bin:/usr/bin:/bin")  # what the sandbox runs
     assert python, "no python3 in /usr"
@@ -147,14 +155,87 @@ def main() -> None:
     box.close()
     shutil.rmtree(work)
     desc = box.containment.describe()
-    print(
+    about = (
         f"local sandbox: {', '.join(desc['namespaces'])} namespaces; run as uid "
-        f"{desc['run_as_uid']}; cgroups: {desc['cgroups'] or 'none'}; {workers} CPUs"
+        f"{desc['run_as_uid']}; seccomp: {'yes' if desc.get('seccomp') else 'no'}; "
+        f"cgroups: {desc['cgroups'] or 'none'}; {workers} CPUs"
     )
-    print(f"{'case':<46} {'bare':>12} {'r1 sandbox':>12} {'ratio':>7}")
+    return rows, about
+
+
+def _rows_of(src: str | None, quick: bool) -> list[list[object]]:
+    """The rows measured in a fresh process, with r1_sandbox from `src` (None: this one)."""
+    env = dict(os.environ)
+    if src is not None:
+        env["PYTHONPATH"] = src
+    done = subprocess.run(
+        [sys.executable, __file__, "--json", *(["--quick"] if quick else [])],
+        env=env,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    return json.loads(done.stdout)["rows"]
+
+
+def _seconds(text: str) -> float:
+    """'12.5 ms' / '40 runs/s' -> seconds per run (runs/s inverted)."""
+    value, unit = text.split()
+    return {"ms": float(value) / 1e3, "runs/s": 1 / float(value)}[unit]
+
+
+def _compare(rev: str, quick: bool, rounds: int) -> None:
+    """Now and at `rev`, in alternating fresh processes; medians of each case's r1 time."""
+    root = Path(__file__).resolve().parent.parent
+    src = "packages/r1-sandbox/src"
+    now: dict[str, list[float]] = {}
+    then: dict[str, list[float]] = {}
+    bare: dict[str, list[float]] = {}
+    with tempfile.TemporaryDirectory(prefix="r1-bench-before-") as tmp:
+        archive = subprocess.run(
+            ["git", "-C", str(root), "archive", rev, src], capture_output=True, check=True
+        ).stdout
+        subprocess.run(["tar", "-x", "-C", tmp], input=archive, check=True)
+        for _ in range(rounds):
+            for store, where in ((now, None), (then, str(Path(tmp) / src))):
+                for case, plain, ours, _ratio in _rows_of(where, quick):
+                    store.setdefault(str(case), []).append(_seconds(str(ours)))
+                    if plain:
+                        bare.setdefault(str(case), []).append(_seconds(str(plain)))
+    print(f"r1 sandbox now vs at {rev}: medians of {rounds} alternating rounds (per run)")
+    print(f"{'case':<50} {'bare':>10} {'before':>10} {'now':>10} {'cost':>7}")
+    for case, times in now.items():
+        after = statistics.median(times)
+        before = statistics.median(then.get(case, [float("nan")]))
+        plain = f"{statistics.median(bare[case]) * 1e3:.1f} ms" if case in bare else ""
+        print(
+            f"{case:<50} {plain:>10} {before * 1e3:>7.1f} ms {after * 1e3:>7.1f} ms "
+            f"{after / before - 1:>+7.0%}"
+        )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--quick", action="store_true", help="fewer repetitions")
+    parser.add_argument("--before", metavar="REV", help="compare with r1_sandbox at this git rev")
+    parser.add_argument("--rounds", type=int, default=3, help="alternating rounds of --before")
+    parser.add_argument("--json", action="store_true", help="print the rows as JSON")
+    args = parser.parse_args()
+    if args.before:
+        _compare(args.before, args.quick, args.rounds)
+        return
+    rows, about = measure(args.quick)
+    if args.json:
+        print(json.dumps({"rows": rows, "about": about}))
+        return
+    print(about)
+    print(f"{'case':<50} {'bare':>11} {'r1 sandbox':>11} {'ratio':>7}")
     for case, bare, ours, ratio in rows:
-        shown = "" if ratio != ratio else f"{ratio:.2f}x"
-        print(f"{case:<46} {bare:>12} {ours:>12} {shown:>7}")
+        print(f"{case:<50} {bare:>11} {ours:>11} {_x(ratio):>7}")
+
+
+def _x(ratio: float) -> str:
+    return "" if ratio != ratio else f"{ratio:.2f}x"
 
 
 if __name__ == "__main__":

@@ -232,7 +232,7 @@ def test_a_misspelt_boolean_reward_arg_is_an_error(problems, tmp_path, openai_se
     # Before: "ture" silently became False.
     assert main([*argv, "--reward-arg", "enforce_same_language=ture"]) == 2
     err = capsys.readouterr().err
-    assert "enforce_same_language takes true or false" in err
+    assert "enforce_same_language='ture': expected a boolean (true or false)" in err
     assert openai_server.bodies == []  # refused before any request
     assert main([*argv, "--reward-arg", "enforce_same_language=False"]) == 0
 
@@ -291,6 +291,45 @@ def test_pass_rate_reads_an_open_r1_filtering_recipe(problems, tmp_path, openai_
     assert body["messages"][0] == {"role": "system", "content": "Think, then answer."}
     assert (body["max_tokens"], body["temperature"], body["top_p"]) == (256, 0.7, 0.5)
     assert set(rows[0]["pass_rate_rewards"]) == {"accuracy_reward"}
+
+
+@pytest.mark.filterwarnings(_LFS_WARNING)
+def test_pass_rate_pushes_the_kept_rows_as_open_r1_pushes_its_filtered_set(
+    problems, tmp_path, openai_server, fake_hub, read_jsonl
+):
+    import io
+
+    import pyarrow.parquet as pq
+
+    # Two of three answers right for the first problem: pass rate 2/3, kept.
+    openai_server.responder = lambda prompt, n: "\\boxed{1}" if n <= 2 else "\\boxed{9}"
+    out = tmp_path / "rates.jsonl"
+    argv = [
+        "pass-rate",
+        "--dataset",
+        str(problems),
+        "--prompt-column",
+        "problem",
+        "--output",
+        str(out),
+        "--base-url",
+        openai_server.url,
+        "--model",
+        "policy",
+        "--num-generations",
+        "3",
+        "--push-to-hub",
+        "org/kept",
+        "--private",
+        "--no-progress",
+    ]
+    assert main(argv) == 0
+    kept = read_jsonl(tmp_path / "rates.filtered.jsonl")
+    repo = fake_hub.repo("org/kept", "dataset")
+    assert repo["private"] is True
+    (shard,) = [p for p in fake_hub.files("org/kept", "dataset") if p.endswith(".parquet")]
+    pushed = pq.read_table(io.BytesIO(fake_hub.files("org/kept", "dataset")[shard])).to_pylist()
+    assert sorted(r["id"] for r in pushed) == sorted(r["id"] for r in kept) == [0]
 
 
 @pytest.mark.parametrize("name", ["config_demo.yaml", "filter_dapo.yaml", "filter_python.yaml"])

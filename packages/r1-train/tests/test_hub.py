@@ -44,7 +44,7 @@ def _args(out: Path, **kw: Any) -> SimpleNamespace:
         "hub_model_id": "org/tiny-r1",
         "hub_model_revision": "v00.00",
         "output_dir": str(out),
-        "push_to_hub_revision": True,
+        "callbacks": ["push_to_hub_revision"],
         "overwrite_hub_revision": False,
     }
     return SimpleNamespace(**{**base, **kw})
@@ -95,7 +95,8 @@ def test_check_hub_revision_exists(fake_hub: FakeHub, tmp_path: Path) -> None:
     with pytest.raises(HubRevisionError, match="already holds a model"):
         check_hub_revision_exists(_args(out))
     assert check_hub_revision_exists(_args(out, overwrite_hub_revision=True)) is True
-    assert check_hub_revision_exists(_args(out, push_to_hub_revision=False)) is True
+    # Without the callback nothing pushes there: the check reports, it does not refuse.
+    assert check_hub_revision_exists(_args(out, callbacks=[])) is True
 
 
 def _safetensors(tensors: dict[str, tuple[str, list[int]]]) -> bytes:
@@ -148,3 +149,21 @@ def test_gpu_count_for_vllm(tmp_path: Path, heads: int, num_gpus: int, expected:
         json.dumps({"model_type": "qwen2", "num_attention_heads": heads, "hidden_size": heads * 8})
     )
     assert get_gpu_count_for_vllm(str(tmp_path), num_gpus=num_gpus) == expected
+
+
+def test_preflight_refuses_a_taken_revision_before_any_model_loads(
+    fake_hub: FakeHub, tmp_path: Path
+) -> None:
+    """Wired: `check_hub_revision_exists` runs in preflight when the run pushes a revision."""
+    from r1_train import preflight
+
+    out = _output_dir(tmp_path)
+    fake_hub.create("org/tiny-r1")
+    fake_hub.repos["org/tiny-r1"]["branches"]["v00.00"] = {"README.md": b"# card"}
+    fake_hub.repos["org/tiny-r1"]["heads"]["v00.00"] = "0" * 40
+    args = _args(out, push_to_hub=False)
+    with pytest.raises(HubRevisionError, match="already holds a model"):
+        preflight.check_hub(args)  # type: ignore[arg-type]
+    preflight.check_hub(_args(out, push_to_hub=False, overwrite_hub_revision=True))  # type: ignore[arg-type]
+    # A free revision passes.
+    preflight.check_hub(_args(out, push_to_hub=False, hub_model_revision="v01.00"))  # type: ignore[arg-type]

@@ -37,6 +37,7 @@ from r1_cp_scoring._programs import (
     digest,
     run_binary,
     run_script,
+    run_sync,
 )
 from r1_cp_scoring.batching import batches, check_batch_size
 from r1_cp_scoring.cms import judge_for
@@ -404,3 +405,52 @@ async def score_submission(
         early_stop=scoring_mode == "pass_fail",
     )
     return report.score(scoring_mode, no_compile_reward)
+
+
+def grade_submission_sync(
+    client: Any,
+    problem: Mapping[str, Any],
+    submission: str,
+    submission_language: str = "cpp",
+    *,
+    test_batch_size: int = 1,
+    early_stop: bool = True,
+) -> CFReport:
+    """`grade_submission` for sync callers."""
+    return run_sync(
+        grade_submission(
+            client,
+            problem,
+            submission,
+            submission_language,
+            test_batch_size=test_batch_size,
+            early_stop=early_stop,
+        ),
+        client,
+    )
+
+
+def score_submission_sync(
+    client: Any,
+    problem_data: Mapping[str, Any],
+    submission: str,
+    test_batch_size: int = 1,
+    scoring_mode: ScoringMode = "weighted_sum",
+    no_compile_reward: float = -0.1,
+    no_submission_reward: float = -1.0,
+    submission_language: str = "cpp",
+) -> float | None:
+    """`score_submission` for sync callers."""
+    return run_sync(
+        score_submission(
+            client,
+            problem_data,
+            submission,
+            test_batch_size,
+            scoring_mode,
+            no_compile_reward,
+            no_submission_reward,
+            submission_language,
+        ),
+        client,
+    )

@@ -41,7 +41,7 @@ _LAZY = {
     # generation
     "GenerateConfig": "r1_data.generate",
     "GenerationReport": "r1_data.generate",
-    "PRESETS": "r1_data.generate",
+    "PRESETS": "r1_data.presets",
     "generate": "r1_data.generate",
     "generate_sync": "r1_data.generate",
     "agenerate": "r1_data.generate",  # deprecated name of `generate`, not in __all__
@@ -133,7 +133,6 @@ if TYPE_CHECKING:
     )
     from r1_data.distilabel_pipeline import build_distilabel_pipeline
     from r1_data.generate import (
-        PRESETS,
         GenerateConfig,
         GenerationReport,
         generate,
@@ -154,4 +153,5 @@ if TYPE_CHECKING:
         pass_rate,
         pass_rate_sync,
     )
+    from r1_data.presets import PRESETS
     from r1_data.sources import load_source, write_dataset

@@ -139,9 +139,11 @@ def add_flags(
             kwargs["metavar"] = field.metadata["metavar"]
         if annotation is bool:
             # A switch: `--flag` turns on a field that is off by default; a field that is on
-            # by default is turned off by its `flag` (`--no-progress`).
-            on = bool(default) if default is not _MISSING else False
-            kwargs.update(action="store_false" if on else "store_true", default=on)
+            # by default is turned off by its `flag` (`--no-progress`). The direction comes
+            # from the field itself; a preset or recipe only changes the starting value.
+            on = field.default is True
+            start = bool(default) if default is not _MISSING else on
+            kwargs.update(action="store_false" if on else "store_true", default=start)
             kwargs.pop("metavar", None)
         elif typing.get_origin(annotation) in (list, dict):
             # Repeatable; a dict field takes FIELD=VALUE strings that its `from_cli` reads.

@@ -39,6 +39,7 @@ from r1_data.errors import (
     HubError,
     MissingExtraError,
 )
+from r1_data.presets import PRESETS
 
 EXIT_OK = 0
 EXIT_FAILED = 1
@@ -46,12 +47,6 @@ EXIT_USAGE = 2
 EXIT_UNAVAILABLE = 3
 
 COMMANDS = ("generate", "decontaminate", "pass-rate", "mix")
-
-
-def _preset_names() -> tuple[str, ...]:
-    from r1_data.generate import PRESETS
-
-    return tuple(PRESETS)
 
 
 @dataclass
@@ -70,7 +65,7 @@ class GenerateOptions:
         metadata={
             "help": "start from a named set of defaults; open-r1: the sampling, prompt and "
             "concurrency of open-r1's generate_reason_data.py (flags given still win)",
-            "choices": ("open-r1",),
+            "choices": tuple(PRESETS),
             "metavar": "NAME",
         },
     )
@@ -236,8 +231,6 @@ def make_parser(defaults: Mapping[str, Mapping[str, Any]] | None = None) -> argp
 
 def _command_defaults(argv: list[str]) -> dict[str, dict[str, Any]]:
     """What `--preset` (generate) or `--config` (pass-rate) put under the flags given."""
-    from r1_data.generate import PRESETS
-
     name = next((a for a in argv if a in COMMANDS), None)
     if name not in ("generate", "pass-rate"):
         return {}

@@ -114,7 +114,7 @@ def build_distilabel_pipeline(
                     loader = LoadDataFromDicts(
                         name=f"load_rows_{i}", data=share, batch_size=input_batch_size
                     )
-                    loader >> task
+                    loader.connect(task)
     return pipeline
 
 

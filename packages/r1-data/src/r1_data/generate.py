@@ -50,31 +50,23 @@ from r1_data.chat_client import (
 )
 from r1_data.errors import DataInputError
 from r1_data.journal import Journal
+from r1_data.presets import PRESETS
 from r1_data.sources import load_source, require_columns
 
 logger = logging.getLogger(__name__)
 
+__all__ = [
+    "PRESETS",
+    "GenerateConfig",
+    "GenerationReport",
+    "build_messages",
+    "failed_path",
+    "generate",
+    "generate_sync",
+    "row_key",
+]
+
 RowHook = Callable[[dict[str, Any]], Awaitable[dict[str, Any]]]
-
-
-# Named sets of defaults for `GenerateConfig`; explicit flags still win over a preset.
-PRESETS: dict[str, dict[str, Any]] = {
-    # The defaults of open-r1's resumable generator (scripts/generate_reason_data.py,
-    # the generate_reasoning script of its README): 4 samples at T=0.6, top-p 0.95, 16k
-    # tokens, 1000 requests in flight, one hour per request, and its math prompt.
-    "open-r1": {
-        "num_generations": 4,
-        "temperature": 0.6,
-        "top_p": 0.95,
-        "max_tokens": 16384,
-        "max_concurrency": 1000,
-        "timeout": 3600.0,
-        "prompt_template": (
-            "You will be given a problem. Please reason step by step, and put your final "
-            "answer within \\boxed{{}}:\n{prompt}"
-        ),
-    },
-}
 
 
 @dataclass(kw_only=True)
@@ -176,7 +168,8 @@ class GenerateConfig(EndpointConfig):
     push_to_hub: str | None = field(
         default=None,
         metadata={
-            "help": "push the finished output to this Hub data set (only once every row is in)",
+            "help": "push the result to this Hub data set once every row is in (generate: "
+            "OUT; pass-rate: the kept rows)",
             "aliases": ("--hf-output-dataset",),  # open-r1's generate.py
             "metavar": "REPO",
         },

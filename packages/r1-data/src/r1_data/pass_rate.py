@@ -53,49 +53,22 @@ _NOT_REWARD_COLUMNS = frozenset(
 
 
 def reward_args_from_strings(pairs: list[str]) -> dict[str, Any]:
-    """`FIELD=VALUE` strings -> `r1_rewards.RewardArgs` keywords, each value of its field's type.
+    """`--reward-arg FIELD=VALUE` strings -> `r1_rewards.RewardArgs` keywords.
 
-    Strict: a boolean is true/false/yes/no/1/0 and nothing else, since a typo that
-    silently reads as False (`x=ture`) changes what the rewards grade.
+    r1-rewards' one parser (`r1_rewards.from_strings`, also behind `r1-rewards score
+    --set`): each value takes its field's type, and a boolean is true/false (yes/no, 1/0,
+    on/off) and nothing else, since a typo that silently read as False (`x=ture`) would
+    change what the rewards grade. `reward_funcs` has its own flag (`--reward`).
 
     >>> reward_args_from_strings(["enforce_same_language=true", "math_timeout=none"])
     {'enforce_same_language': True, 'math_timeout': None}
     """
-    import dataclasses
+    from r1_rewards import RewardConfigError, from_strings
 
-    from r1_rewards import RewardArgs
-
-    fields = {f.name: f for f in dataclasses.fields(RewardArgs) if f.name != "reward_funcs"}
-    out: dict[str, Any] = {}
-    for pair in pairs:
-        name, sep, raw = pair.partition("=")
-        if not sep or name not in fields:
-            raise DataInputError(
-                f"--reward-arg {pair!r}: expected FIELD=VALUE with FIELD one of {', '.join(fields)}"
-            )
-        # RewardArgs postpones its annotations: the type is a string such as "float | None".
-        annotation = str(fields[name].type)
-        value: Any = raw
-        lowered = raw.strip().lower()
-        try:
-            if lowered in ("none", "null") and "None" in annotation:
-                value = None
-            elif annotation == "bool":
-                if lowered not in _BOOLEANS:
-                    raise ValueError(raw)
-                value = _BOOLEANS[lowered]
-            elif annotation.startswith("float"):
-                value = float(raw)
-            elif annotation.startswith("int"):
-                value = int(raw)
-        except ValueError:
-            allowed = "true or false" if annotation == "bool" else annotation
-            raise DataInputError(f"--reward-arg {pair!r}: {name} takes {allowed}") from None
-        out[name] = value
-    return out
-
-
-_BOOLEANS = {"true": True, "yes": True, "1": True, "false": False, "no": False, "0": False}
+    try:
+        return from_strings(pairs, exclude=["reward_funcs"])
+    except RewardConfigError as exc:
+        raise DataInputError(f"--reward-arg {exc}") from exc
 
 
 @dataclass(kw_only=True)

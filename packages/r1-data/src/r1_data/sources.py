@@ -60,7 +60,8 @@ def _pick_split(loaded: Any, split: str | None, source: str) -> Dataset:
                 return loaded[name]
     if split in loaded:
         return loaded[split]
-    raise DataInputError(f"{source}: no split {split!r}; it has {', '.join(sorted(loaded))}")
+    names = ", ".join(sorted(map(str, loaded)))
+    raise DataInputError(f"{source}: no split {split!r}; it has {names}")
 
 
 def load_source(

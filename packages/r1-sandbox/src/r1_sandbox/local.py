@@ -1,36 +1,51 @@
-"""The local backend: each run in fresh Linux namespaces with rlimits, no account, no Docker.
+"""The local backend: each run in fresh Linux namespaces under a syscall filter, no Docker.
 
-Guarantees (with bwrap and prlimit present, as root or as a normal user):
-- no network: a new network namespace per run, so not even the host's loopback (the
-  program can only talk to itself on its own private `lo`);
-- no host files: the root is an empty tmpfs with the system directories (/usr, /lib, ...)
-  bound read-only, a fresh size-capped tmpfs as cwd (`/sandbox`) and as `/tmp`; no home,
-  no host /tmp, no /etc;
+Threat model: the program is written by a policy that is rewarded for passing, so it is
+a smart adversary of the judge, not a buggy program (SPEC section 9).
+
+Guarantees (bwrap, libseccomp and a C compiler present, as root or as a normal user;
+each one is a hostile test in tests/test_containment.py or tests/test_hardening.py):
+- no network: a new network namespace per run, so not even the host's loopback;
+- no host files: the root is a read-only tmpfs with the system directories (/usr, /lib,
+  ...) bound read-only, a fresh size-capped tmpfs as cwd (`/sandbox`), `/tmp` and
+  `/dev/shm`; no home, no host /tmp, no /etc;
 - no host environment: the environment is cleared and set to PATH, HOME, LANG, TMPDIR;
 - no signals to host processes: a new PID namespace (host PIDs are invisible) and an
   unprivileged uid (root callers drop to nobody before entering);
-- bounded resources: RLIMIT_NPROC (fork bombs), RLIMIT_AS (memory), RLIMIT_CPU,
-  RLIMIT_FSIZE, no core dumps, and tmpfs sizes; stdout is cut at `output_limit` (OLE);
-  where the cgroup tree is writable (root on cgroup v1, or a delegated v2 subtree), a
-  per-run memory + pids cgroup bounds the whole process tree and measures its peak;
-- nothing left behind: the run is PID 1's child in its namespace, so when it ends or is
-  killed every process it started dies with it (`--die-with-parent` covers the judge).
+- a syscall filter (`_seccomp.POLICY`): no tracing, no cross-process memory, no nested
+  namespaces, mounts, keyrings, bpf, perf, userfaultfd, io_uring, kexec or modules, and
+  no other syscall ABI (i386, x32);
+- forced teardown: when a run ends (exit, limit, cancellation) its init, PID 1 of the
+  namespace, is SIGKILLed from outside through a pidfd, so every process of the run dies
+  whatever it did (setsid, double fork; it may not trace the init), and its cgroups are
+  emptied and removed; if the caller dies, `--die-with-parent` does the same;
+- verdicts from metadata only: the init reports the program's wait status (exit code and
+  signal apart), the run's CPU time and peak RSS on a pipe the program cannot reach;
+  bwrap's JSON status tells a failed setup (SE) from a program's failure; cgroup OOM
+  events, the init's CPU accounting and the supervisor's clock give MLE and TLE. Nothing
+  the program prints changes its status;
+- bounded: RLIMIT_NPROC (fork bombs), RLIMIT_CPU per process and the CPU time of the
+  whole run (enforced by the init), memory (a per-run cgroup where the cgroup tree is
+  writable, RLIMIT_AS per process otherwise), file sizes, no core dumps, tmpfs sizes;
+  stdout is cut at `output_limit` (OLE); with the cgroup cpu controller, one CPU per run;
+- fail closed: if a mechanism is missing every run is `SE` naming it and the fix;
+  `isolation="none"` (no containment at all) must be asked for, and warns on every run.
 
 Not guaranteed:
-- kernel attack surface: there is no seccomp filter; a kernel exploit escapes;
-- memory of a whole process tree without a writable cgroup tree: RLIMIT_AS bounds each
-  process, so the worst case is `max_processes x memory_mb`;
+- a kernel exploit through an allowed syscall;
+- without a writable cgroup tree: memory of a whole process tree (bounded per process,
+  worst case `max_processes x memory_mb`), a CPU share per run, and inodes on the tmpfs
+  (bubblewrap has no `nr_inodes` option; bytes are capped);
 - read access to the system directories (/usr, /lib): programs can read installed
-  software, which is what lets them run at all;
-- without bwrap or prlimit (logged loudly once) the items above that need them.
+  software, which is what lets them run at all.
 
-C and C++ are compiled inside the same sandbox (a compiler given hostile source may
-`#include` any file it can see), with the binary kept in a host directory that is then
-bound read-only into each run: compile once, run many.
+C and C++ are compiled inside the same kind of sandbox, under the compile limits
+(`compile_timeout`, `compile_memory_mb`), with the binary kept in a host directory that is
+then bound read-only into each run: compile once, run many.
 
 Data flow: `Job` -> [compile in a sandbox -> binary in a private host dir] -> bwrap argv
--> `_process.execute` in a worker thread -> verdict from exit status, rusage and
-limits -> `RunResult`.
++ the init's job -> `_process.execute` in a worker thread -> verdict from the init's
+report, bwrap's status, cgroup events and the clock -> `RunResult`.
 """
 
 from __future__ import annotations
@@ -38,6 +53,7 @@ from __future__ import annotations
 import asyncio
 import collections
 import contextlib
+import dataclasses
 import functools
 import logging
 import os
@@ -47,13 +63,13 @@ import signal
 import tempfile
 import threading
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from typing import Literal
+from typing import Literal, TypeVar
 
-from r1_sandbox import _cgroup, _containment, _warm
-from r1_sandbox._process import Outcome, execute, spawn, supervise
+from r1_sandbox import _cgroup, _containment, _init, _warm
+from r1_sandbox._process import Channels, Outcome, execute, spawn, supervise
 from r1_sandbox.base import Sandbox
 from r1_sandbox.errors import BackendConfigError, ContainmentUnavailableError
 from r1_sandbox.languages import Language, get_language
@@ -69,10 +85,10 @@ from r1_sandbox.result import (
 logger = logging.getLogger(__name__)
 
 Isolation = Literal["auto", "strict", "none"]
+_T = TypeVar("_T")
 
-# Signs that a run died of its memory limit rather than a bug (with RLIMIT_AS, allocation
-# fails inside the program, which then reports it its own way).
-_MEMORY_MARKERS = ("MemoryError", "std::bad_alloc", "Cannot allocate memory", "out of memory")
+# Memory of bwrap and the init, charged to the run's cgroup beside the program's.
+_OVERHEAD_MB = 8
 
 
 @dataclass
@@ -88,15 +104,18 @@ class LocalSandbox(Sandbox):
 
     Args:
         concurrency: runs at once (default: the number of CPUs).
-        isolation: "auto" uses every mechanism found and logs loudly what is missing;
-            "strict" raises `ContainmentUnavailableError` instead; "none" runs without
-            namespaces (rlimits, clean env and scratch cwd only), for debugging.
+        isolation: "auto" (default) contains every run, and answers `SE` naming what is
+            missing where containment cannot be set up; "strict" raises
+            `ContainmentUnavailableError` at construction instead; "none" runs programs
+            uncontained (rlimits, clean env and scratch cwd only), for debugging, with a
+            warning on every run.
         output_limit: bytes kept per stream; stdout beyond it is OLE.
         max_processes: RLIMIT_NPROC of a run (processes and threads).
-        scratch_mb: size of the run's writable tmpfs (cwd and /tmp each).
-        compile_timeout, compile_memory_mb: limits of the compiler.
-        warm_python: spare sandboxes with a started interpreter kept ready for Python
-            jobs (see `r1_sandbox._warm`); 0 starts every run cold.
+        scratch_mb: size of each writable tmpfs of a run (`/sandbox`, `/tmp`, `/dev/shm`).
+        compile_timeout, compile_memory_mb: limits of the compiler (wall and CPU time of
+            the whole compile, memory), whatever the job's limits.
+        warm_python: spare sandboxes started ahead for Python jobs (see
+            `r1_sandbox._warm`); 0 starts every run cold.
     """
 
     name = "local"
@@ -118,6 +137,11 @@ class LocalSandbox(Sandbox):
             raise BackendConfigError(f"isolation={isolation!r}: must be 'auto', 'strict' or 'none'")
         if output_limit < 1 or max_processes < 1 or scratch_mb < 1:
             raise BackendConfigError("output_limit, max_processes and scratch_mb must be >= 1")
+        if not compile_timeout > 0 or compile_memory_mb < 1:
+            raise BackendConfigError(
+                f"compile_timeout={compile_timeout!r}, compile_memory_mb={compile_memory_mb!r}: "
+                "must be > 0"
+            )
         self.isolation = isolation
         self.output_limit = output_limit
         self.max_processes = max_processes
@@ -125,23 +149,34 @@ class LocalSandbox(Sandbox):
         self.compile_timeout = compile_timeout
         self.compile_memory_mb = compile_memory_mb
         found = _containment.probe()
+        #: Why every run is refused (fail closed), or "" when runs are contained.
+        self.refusal = ""
         if isolation == "none":
-            found = _containment.Containment(
+            found = dataclasses.replace(
+                found,
                 bwrap=None,
-                run_as=found.run_as,
-                prlimit=found.prlimit,
-                problems=("isolation='none': no namespaces",),
+                cgroups=None,
+                problems=("isolation='none': programs run UNCONTAINED",),
             )
-        elif isolation == "strict" and found.problems:
-            raise ContainmentUnavailableError(
-                "strict isolation is not available: " + "; ".join(found.problems)
+        elif found.problems:
+            self.refusal = (
+                "local sandbox containment is not available, so nothing was run (pass "
+                "isolation='none' to run programs uncontained): " + "; ".join(found.problems)
             )
+            if isolation == "strict":
+                raise ContainmentUnavailableError(
+                    "strict isolation is not available: " + "; ".join(found.problems)
+                )
         self.containment = found
-        self.warm_python = warm_python if found.bwrap else 0
+        self._contained = isolation != "none" and found.isolated
+        self.warm_python = warm_python if self._contained else 0
         self._spares: collections.deque[_warm.WarmSandbox] = collections.deque()
         self._spares_lock = threading.Lock()
         self._closed = False
         self._executor = ThreadPoolExecutor(self.concurrency, thread_name_prefix="r1-sandbox")
+        # Spares are started here, beside the runs. One long-lived thread: a spare's bwrap
+        # dies with the thread that started it (its parent-death signal).
+        self._refiller = ThreadPoolExecutor(1, thread_name_prefix="r1-sandbox-spares")
         self._root = tempfile.mkdtemp(prefix="r1-sandbox-")
         self._chown(self._root)
 
@@ -151,61 +186,58 @@ class LocalSandbox(Sandbox):
         if self.containment.run_as is not None:
             os.chown(path, self.containment.run_as, self.containment.run_as)
 
-    async def _in_thread(self, argv: list[str], **kwargs: object) -> Outcome:
+    async def _in_thread(self, call: Callable[..., _T]) -> _T:
+        """Run `call` in a worker; if this task is cancelled, the run is killed first."""
         loop = asyncio.get_running_loop()
-        call = functools.partial(
-            execute,
-            argv,
-            output_limit=self.output_limit,
-            user=self.containment.run_as,
-            group=self.containment.run_as,
-            **kwargs,  # type: ignore[arg-type]
-        )
-        return await loop.run_in_executor(self._executor, call)
+        cancel_r, cancel_w = os.pipe()
 
-    def _command(
+        def close(_: object = None) -> None:
+            os.close(cancel_r)
+            os.close(cancel_w)
+
+        future = loop.run_in_executor(self._executor, functools.partial(call, cancel_fd=cancel_r))
+        try:
+            return await asyncio.shield(future)
+        except asyncio.CancelledError:
+            os.write(cancel_w, b"x")  # the worker kills the run and returns
+            await asyncio.wait({future})
+            raise
+        finally:
+            if future.done():
+                close()
+            else:
+                future.add_done_callback(close)
+
+    def _job_bytes(self, files: Mapping[str, str | bytes]) -> dict[str, bytes]:
+        return {n: c.encode() if isinstance(c, str) else c for n, c in files.items()}
+
+    def _address_limit(self, memory_mb: int) -> int:
+        # With a cgroup the whole tree is bounded and an OOM kill is a clear MLE; without
+        # one, RLIMIT_AS is all there is.
+        return 0 if self.containment.cgroups is not None else memory_mb << 20
+
+    def _argv(
         self,
         run: Sequence[str],
+        channels: Channels,
         *,
-        files: Mapping[str, str | bytes],
-        build: _Build | None,
-        bind_rw: str | None,
-        cpu_s: float,
-        memory_mb: int,
-    ) -> tuple[list[str], list[int], str | None]:
-        """argv, the fds to pass, and the host cwd (only without bwrap)."""
+        build: _Build | None = None,
+        bind_rw: str | None = None,
+    ) -> list[str]:
         c = self.containment
-        limits = _containment.rlimit_argv(
-            c.prlimit,
-            cpu_s=cpu_s,
-            memory_mb=memory_mb,
-            # Outside a user namespace RLIMIT_NPROC counts all of the uid's processes.
-            max_processes=self.max_processes if c.bwrap else None,
-            file_mb=self.scratch_mb,
-        )
-        fds: list[int] = []
-        if c.bwrap is None:
-            return [*limits, *run], fds, bind_rw
-        argv = _containment.base_argv(c.bwrap, tmp_bytes=self.scratch_mb << 20)
-        if bind_rw is not None:
-            argv += ["--bind", bind_rw, _containment.WORKDIR]
-        else:
-            argv += ["--size", str(self.scratch_mb << 20), "--tmpfs", _containment.WORKDIR]
-        for name, content in files.items():
-            # Each file is copied in from a memfd: a writable private copy, no host path.
-            fd = os.memfd_create(name.replace("/", "_"), 0)
-            os.write(fd, content.encode() if isinstance(content, str) else content)
-            os.lseek(fd, 0, os.SEEK_SET)
-            fds.append(fd)
-            argv += ["--file", str(fd), f"{_containment.WORKDIR}/{name}"]
-        if build is not None:
-            argv += [
-                "--ro-bind",
-                build.binary,
-                f"{_containment.WORKDIR}/{os.path.basename(build.binary)}",
-            ]
-        argv += ["--chdir", _containment.WORKDIR, "--", *limits, *run]
-        return argv, fds, None
+        assert c.bwrap is not None and c.init is not None
+        ro = {build.binary: os.path.basename(build.binary)} if build is not None else {}
+        return [
+            *_containment.bwrap_argv(
+                c.bwrap,
+                scratch_bytes=self.scratch_mb << 20,
+                init=c.init,
+                fds=channels.fds(),
+                workdir=bind_rw,
+                ro_files=ro,
+            ),
+            *run,
+        ]
 
     async def _spawn(
         self,
@@ -218,44 +250,109 @@ class LocalSandbox(Sandbox):
         build: _Build | None = None,
         bind_rw: str | None = None,
     ) -> Outcome:
-        argv, fds, cwd = self._command(
-            run, files=files, build=build, bind_rw=bind_rw, cpu_s=timeout, memory_mb=memory_mb
-        )
-        scratch = None
-        if self.containment.bwrap is None and cwd is None:
-            # Without namespaces the best we can do is a fresh private cwd.
-            scratch = cwd = tempfile.mkdtemp(dir=self._root)
-            self._chown(scratch)
-            for name, content in files.items():
-                path = os.path.join(scratch, name)
-                os.makedirs(os.path.dirname(path), exist_ok=True)
-                with open(path, "wb") as fh:
-                    fh.write(content.encode() if isinstance(content, str) else content)
-            if build is not None:
-                shutil.copy2(build.binary, scratch)
-        cgroup = self._cgroup(memory_mb)
-        if cgroup is not None:
-            argv = cgroup.wrap(argv)
-        try:
-            outcome = await self._in_thread(
-                argv,
-                stdin=stdin.encode(),
-                env=_containment.SANDBOX_ENV if self.containment.bwrap is None else {},
-                cwd=cwd,
+        if not self._contained:
+            return await self._spawn_uncontained(
+                run,
+                files=files,
+                stdin=stdin,
                 timeout=timeout,
-                pass_fds=fds,
+                memory_mb=memory_mb,
+                build=build,
+                bind_rw=bind_rw,
+            )
+        assert self.containment.seccomp is not None
+        channels = Channels(self.containment.seccomp)
+        cgroup = self._cgroup(memory_mb)
+        try:
+            argv = self._argv(run, channels, build=build, bind_rw=bind_rw)
+            if cgroup is not None:
+                argv = cgroup.wrap(argv)
+            job = _init.job_header(
+                cpu_s=timeout,
+                memory_bytes=self._address_limit(memory_mb),
+                file_bytes=self.scratch_mb << 20,
+                max_processes=self.max_processes,
+                files=self._job_bytes(files),
+            )
+            outcome = await self._in_thread(
+                functools.partial(
+                    execute,
+                    argv,
+                    stdin=stdin.encode(),
+                    env={},
+                    timeout=timeout,
+                    output_limit=self.output_limit,
+                    pass_fds=channels.passed(),
+                    user=self.containment.run_as,
+                    group=self.containment.run_as,
+                    channels=channels,
+                    job=job,
+                    cgroup=cgroup,
+                )
             )
             if cgroup is not None:
                 outcome.cgroup_peak_mb = cgroup.peak_mb()
                 outcome.cgroup_oom = cgroup.oom_killed()
             return outcome
         finally:
-            for fd in fds:
-                os.close(fd)
-            if scratch is not None:
-                shutil.rmtree(scratch, ignore_errors=True)
+            channels.close()
             if cgroup is not None:
+                cgroup.kill()
                 cgroup.remove()
+
+    async def _spawn_uncontained(
+        self,
+        run: Sequence[str],
+        *,
+        files: Mapping[str, str | bytes],
+        stdin: str,
+        timeout: float,
+        memory_mb: int,
+        build: _Build | None,
+        bind_rw: str | None,
+    ) -> Outcome:
+        """isolation='none': rlimits, a clean environment and a private cwd, nothing more."""
+        logger.warning(
+            "r1-sandbox: isolation='none': running a program UNCONTAINED (it can read host "
+            "files, reach the network and signal your processes)"
+        )
+        limits = _containment.rlimit_argv(
+            self.containment.prlimit,
+            cpu_s=timeout,
+            memory_mb=memory_mb,
+            # Outside a user namespace RLIMIT_NPROC counts all of the uid's processes.
+            max_processes=None,
+            file_mb=self.scratch_mb,
+        )
+        scratch = cwd = bind_rw
+        if cwd is None:
+            scratch = cwd = tempfile.mkdtemp(dir=self._root)
+            self._chown(scratch)
+        for name, content in self._job_bytes(files).items():
+            path = os.path.join(cwd, name)
+            os.makedirs(os.path.dirname(path), exist_ok=True)
+            with open(path, "wb") as fh:
+                fh.write(content)
+            self._chown(path)
+        if build is not None:
+            shutil.copy2(build.binary, cwd)
+        try:
+            return await self._in_thread(
+                functools.partial(
+                    execute,
+                    [*limits, *run],
+                    stdin=stdin.encode(),
+                    env=_containment.SANDBOX_ENV,
+                    cwd=cwd,
+                    timeout=timeout,
+                    output_limit=self.output_limit,
+                    user=self.containment.run_as,
+                    group=self.containment.run_as,
+                )
+            )
+        finally:
+            if bind_rw is None and scratch is not None:
+                shutil.rmtree(scratch, ignore_errors=True)
 
     def _cgroup(self, memory_mb: int) -> _cgroup.RunCgroup | None:
         cgroups = self.containment.cgroups
@@ -263,39 +360,38 @@ class LocalSandbox(Sandbox):
             return None
         return cgroups.create(
             memory_bytes=self._tree_memory(memory_mb),
-            max_pids=self.max_processes + 4,  # + sh/bwrap, bwrap's init
+            max_pids=self.max_processes + 4,  # + sh/bwrap, the init
             owner=self.containment.run_as,
         )
 
     def _tree_memory(self, memory_mb: int) -> int:
-        # The program's limit, plus what its tmpfs files may hold and bwrap's own pages.
-        return (memory_mb + 2 * self.scratch_mb + 16) << 20
+        # The whole run, its tmpfs files included (as isolate counts them), plus bwrap's
+        # and the init's own pages.
+        return (memory_mb + _OVERHEAD_MB) << 20
 
     # -- warm Python sandboxes -----------------------------------------------------------
 
     def _spawn_spare(self) -> _warm.WarmSandbox | None:
         c = self.containment
-        assert c.bwrap is not None
-        read, write = os.pipe()
-        argv = _containment.base_argv(c.bwrap, tmp_bytes=self.scratch_mb << 20)
-        argv += ["--size", str(self.scratch_mb << 20), "--tmpfs", _containment.WORKDIR]
-        argv += ["--chdir", _containment.WORKDIR, "--", "python3", "-c", _warm.LOADER, str(read)]
+        assert c.seccomp is not None
+        channels = Channels(c.seccomp)
+        argv = self._argv(get_language("python").run, channels)
         cgroup = self._cgroup(self.compile_memory_mb)  # narrowed to the job's at hand-over
         if cgroup is not None:
             argv = cgroup.wrap(argv)
         try:
-            proc = spawn(argv, env={}, pass_fds=[read], user=c.run_as, group=c.run_as)
+            proc = spawn(argv, env={}, pass_fds=channels.passed(), user=c.run_as, group=c.run_as)
         except OSError:
-            os.close(write)
+            channels.close()
             if cgroup is not None:
                 cgroup.remove()
             return None
         finally:
-            os.close(read)
-        return _warm.WarmSandbox(proc, write, cgroup)
+            channels.close_passed()
+        return _warm.WarmSandbox(proc, channels, cgroup)
 
     def _take_spare(self) -> _warm.WarmSandbox | None:
-        """A live spare (refilling the pool behind it), or None to run cold."""
+        """A live spare, or None to run cold; the pool is refilled beside the run."""
         taken = None
         with self._spares_lock:
             while self._spares and taken is None:
@@ -304,6 +400,12 @@ class LocalSandbox(Sandbox):
                     taken = spare
                 else:
                     spare.drop()
+            if not self._closed:
+                self._refiller.submit(self._refill)
+        return taken
+
+    def _refill(self) -> None:
+        with self._spares_lock:
             missing = 0 if self._closed else self.warm_python - len(self._spares)
         for _ in range(missing):
             fresh = self._spawn_spare()
@@ -314,116 +416,150 @@ class LocalSandbox(Sandbox):
                     fresh.drop()
                     break
                 self._spares.append(fresh)
-        return taken
 
-    def _run_warm(self, job: Job) -> Outcome | None:
+    def _run_warm(self, job: Job, *, cancel_fd: int | None = None) -> Outcome | None:
         spare = self._take_spare()
         if spare is None:
             return None
-        limits = _warm.rlimits(
-            memory_mb=job.memory_mb, max_processes=self.max_processes, file_mb=self.scratch_mb
-        )
         if spare.cgroup is not None:
             try:
                 spare.cgroup.set_memory(self._tree_memory(job.memory_mb))
+                spare.cgroup.reset_peak()
             except OSError:
                 spare.drop()
                 return None
-        files = {
-            name: content.encode() if isinstance(content, str) else content
-            for name, content in job.files.items()
-        }
-        start = time.monotonic()
-        sent = spare.hand_over(cpu_s=job.timeout, limits=limits, files=files, code=job.code)
-        if not sent:
-            spare.drop()
-            return None
-        outcome = supervise(
-            spare.proc,
-            stdin=job.stdin.encode(),
-            timeout=job.timeout,
-            output_limit=self.output_limit,
-            start=start,
+        files = {**job.files, get_language("python").source: job.code}
+        header = _init.job_header(
+            cpu_s=job.timeout,
+            memory_bytes=self._address_limit(job.memory_mb),
+            file_bytes=self.scratch_mb << 20,
+            max_processes=self.max_processes,
+            files=self._job_bytes(files),
         )
-        if spare.cgroup is not None:
-            outcome.cgroup_peak_mb = spare.cgroup.peak_mb()
-            outcome.cgroup_oom = spare.cgroup.oom_killed()
-            spare.cgroup.remove()
+        try:
+            outcome = supervise(
+                spare.proc,
+                stdin=job.stdin.encode(),
+                timeout=job.timeout,
+                output_limit=self.output_limit,
+                start=time.monotonic(),
+                channels=spare.channels,
+                job=header,
+                cancel_fd=cancel_fd,
+                cgroup=spare.cgroup,
+            )
+            if spare.cgroup is not None:
+                outcome.cgroup_peak_mb = spare.cgroup.peak_mb()
+                outcome.cgroup_oom = spare.cgroup.oom_killed()
+        finally:
+            spare.channels.close()
+            if spare.cgroup is not None:
+                spare.cgroup.kill()
+                spare.cgroup.remove()
         return outcome
 
     # -- compile once -------------------------------------------------------------------
 
     async def _compile(self, job: Job, lang: Language) -> _Build | RunResult:
         assert lang.compile is not None and lang.binary is not None
+        if self.refusal:
+            return RunResult.system_error(self.refusal)
         directory = tempfile.mkdtemp(dir=self._root)
         self._chown(directory)
-        files = {**job.files, lang.source: job.code}
-        if self.containment.bwrap is None:
-            for name, content in files.items():
-                path = os.path.join(directory, name)
-                os.makedirs(os.path.dirname(path), exist_ok=True)
-                with open(path, "wb") as fh:
-                    fh.write(content.encode() if isinstance(content, str) else content)
-                self._chown(path)
-            files = {}
         outcome = await self._spawn(
             lang.compile,
-            files=files,
+            files={**job.files, lang.source: job.code},
             stdin="",
             timeout=self.compile_timeout,
             memory_mb=self.compile_memory_mb,
             bind_rw=directory,
         )
         binary = os.path.join(directory, lang.binary)
-        if outcome.spawn_error:
-            shutil.rmtree(directory, ignore_errors=True)
-            return RunResult.system_error(outcome.spawn_error)
-        if outcome.returncode != 0 or not os.path.exists(binary):
-            shutil.rmtree(directory, ignore_errors=True)
-            why = "compilation timed out" if outcome.timed_out else ""
-            text = outcome.stderr.decode("utf-8", "replace")
-            return RunResult(
-                status=Status.CE,
-                exit_code=outcome.returncode,
-                stderr=text,
-                time_s=outcome.wall_s,
-                message=why or text[-4000:],
-            )
-        return _Build(directory, binary)
+        verdict = self._verdict(
+            outcome, self.compile_timeout, self.compile_memory_mb, what="the compiler"
+        )
+        if verdict.status is Status.OK and os.path.exists(binary):
+            return _Build(directory, binary)
+        shutil.rmtree(directory, ignore_errors=True)
+        if verdict.status is Status.SE:
+            return verdict
+        limits = {
+            Status.TLE: f"compile time limit {self.compile_timeout:g}s",
+            Status.MLE: f"compile memory limit {self.compile_memory_mb} MB",
+            Status.OLE: f"compiler output passed {self.output_limit} bytes",
+        }
+        why = limits.get(verdict.status)
+        return dataclasses.replace(
+            verdict,
+            status=Status.CE,
+            message=f"the compiler exceeded the {why}" if why else verdict.stderr[-4000:],
+        )
 
     # -- verdicts -----------------------------------------------------------------------
 
-    def _verdict(self, outcome: Outcome, timeout: float, memory_mb: int) -> RunResult:
+    def _verdict(
+        self, outcome: Outcome, timeout: float, memory_mb: int, *, what: str = "the program"
+    ) -> RunResult:
+        """The status from metadata only: never from what the program wrote."""
         stdout = outcome.stdout.decode("utf-8", "replace")
         stderr = outcome.stderr.decode("utf-8", "replace")
-        rc = outcome.returncode
-        if self.containment.bwrap and rc is not None and 128 < rc < 128 + signal.NSIG:
-            rc = 128 - rc  # bwrap's init reports a signal death as 128+N, as shells do
-        # wait4's peak RSS covers the whole tree, including the launcher, which inherits
-        # this process's peak at exec (vfork). Only a peak above ours is the program's.
-        own_kb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-        memory = round(outcome.max_rss_kb / 1024, 2) if outcome.max_rss_kb > own_kb else None
-        if outcome.cgroup_peak_mb is not None:
-            memory = outcome.cgroup_peak_mb  # the whole tree, and only the tree
-        message = ""
         if outcome.spawn_error:
             return RunResult.system_error(outcome.spawn_error)
+        if outcome.cancelled:
+            return RunResult.system_error("the run was cancelled")
+        report = outcome.report
+        if self._contained:
+            rc = None
+            if report is not None:
+                rc = report.exit_code if report.signal is None else -report.signal
+            memory: float | None = round(outcome.max_rss_kb / 1024, 2) if report else None
+        else:
+            rc = outcome.returncode
+            # wait4's peak covers the launcher too, which inherits this process's peak at
+            # exec (vfork): only a peak above ours is the program's.
+            own_kb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+            memory = round(outcome.max_rss_kb / 1024, 2) if outcome.max_rss_kb > own_kb else None
+        if outcome.cgroup_peak_mb is not None:
+            memory = outcome.cgroup_peak_mb  # the whole tree, and only the tree
+        cpu = round(outcome.cpu_s, 4)
+        message = ""
         if outcome.stdout_overflow:
             status, message = Status.OLE, f"stdout passed {self.output_limit} bytes"
-        elif outcome.timed_out or outcome.cpu_s >= timeout or rc == -signal.SIGXCPU:
+        elif (
+            outcome.timed_out
+            or (report is not None and report.cpu_limit)
+            or outcome.cpu_s >= timeout
+            or (not self._contained and rc == -signal.SIGXCPU)
+        ):
             status, message = Status.TLE, f"time limit {timeout:g}s"
         elif outcome.cgroup_oom:
             # The kernel killed something in the run's tree to hold its memory limit.
             status, message = Status.MLE, f"memory limit {memory_mb} MB (OOM kill)"
+        elif self._contained and report is None:
+            code = outcome.bwrap.get("exit-code")
+            if code is None:
+                # bwrap never started the init: its own error is all that is on stderr.
+                return RunResult.system_error(f"sandbox setup failed: {stderr.strip()[-2000:]}")
+            if isinstance(code, int) and 120 <= code <= 126:
+                return RunResult.system_error(f"the sandbox's init failed (exit {code})")
+            status, message = Status.RE, f"the run's init was killed (bwrap status {code})"
+        elif report is not None and report.exec_errno:
+            return RunResult.system_error(
+                f"cannot execute {what}: {os.strerror(report.exec_errno)}"
+            )
         elif rc == 0:
             status = Status.OK
-        elif rc == 1 and stderr.startswith("bwrap:"):
-            status, message = Status.SE, stderr.strip()
-        elif any(m in stderr for m in _MEMORY_MARKERS) or (memory or 0) >= 0.95 * memory_mb:
+        elif (memory or 0) >= 0.95 * memory_mb:
             status, message = Status.MLE, f"memory limit {memory_mb} MB"
         else:
             status = Status.RE
-            message = f"killed by {signal.Signals(-rc).name}" if rc and rc < 0 else f"exit {rc}"
+            if rc is not None and rc < 0:
+                try:
+                    message = f"killed by {signal.Signals(-rc).name}"
+                except ValueError:
+                    message = f"killed by signal {-rc}"
+            else:
+                message = f"exit {rc}"
         return RunResult(
             status=status,
             exit_code=rc,
@@ -432,15 +568,14 @@ class LocalSandbox(Sandbox):
             time_s=round(outcome.wall_s, 4),
             memory_mb=memory,
             message=message,
+            cpu_s=cpu,
         )
 
     async def _execute(self, job: Job, lang: Language, build: _Build | None) -> RunResult:
         # Python only: a compiled program starts in about a millisecond, so a warm spare
-        # would add an interpreter start to each run instead of hiding one (measured in
-        # bench/sandbox.py: C++ batches ran ~1.5x slower through spares).
+        # saves little there (measured in bench/sandbox.py).
         if self.warm_python and lang.name == "python":
-            loop = asyncio.get_running_loop()
-            warm = await loop.run_in_executor(self._executor, self._run_warm, job)
+            warm = await self._in_thread(functools.partial(self._run_warm, job))
             if warm is not None:
                 return self._verdict(warm, job.timeout, job.memory_mb)
         files = dict(job.files)
@@ -459,6 +594,8 @@ class LocalSandbox(Sandbox):
     # -- the backend API ----------------------------------------------------------------
 
     async def _run_job(self, job: Job) -> RunResult:
+        if self.refusal:
+            return RunResult.system_error(self.refusal)
         lang = get_language(job.language)
         if not lang.compiled:
             return await self._execute(job, lang, None)
@@ -505,6 +642,10 @@ class LocalSandbox(Sandbox):
         with self._spares_lock:
             self._closed = True
             spares, self._spares = list(self._spares), collections.deque()
+        self._refiller.shutdown(wait=True, cancel_futures=True)
+        with self._spares_lock:
+            spares += list(self._spares)
+            self._spares.clear()
         for spare in spares:
             spare.drop()
         self._executor.shutdown(wait=False, cancel_futures=True)

@@ -48,7 +48,8 @@ class RunResult:
     are decoded as UTF-8 (bad bytes replaced) and capped; `message` says why for every
     status but OK (the compiler's output for CE, the cause for SE). `time_s` is the
     run's wall-clock time; `memory_mb` its peak memory where the backend can measure it
-    (None otherwise: see the local backend's notes).
+    (None otherwise: see the local backend's notes); `cpu_s` the CPU time of every
+    process of the run, where the backend can measure it.
     """
 
     status: Status
@@ -58,6 +59,7 @@ class RunResult:
     time_s: float = 0.0
     memory_mb: float | None = None
     message: str = ""
+    cpu_s: float | None = None
 
     @property
     def ok(self) -> bool:
@@ -107,7 +109,13 @@ class Job:
         if not self.memory_mb > 0:
             raise BackendConfigError(f"memory_mb={self.memory_mb!r}: must be > 0")
         for name in self.files:
-            if not name or name.startswith("/") or ".." in name.split("/"):
+            if (
+                not name
+                or name.startswith("/")
+                or ".." in name.split("/")
+                or "\n" in name
+                or "\0" in name
+            ):
                 raise BackendConfigError(
                     f"files[{name!r}]: must be a relative path inside the scratch directory"
                 )
