@@ -12,7 +12,8 @@ the host's C compiler. It:
   so a cold run and a warm spare (started before the job arrived) take the same path;
 - forks the program with the rlimits set, reaps every process of the run, and enforces
   the CPU limit on the whole run (reaped children plus the live ones' `/proc/N/stat`),
-  not per process;
+  not per process, and a cap on the files the run makes on its tmpfs (`statfs`, every
+  50 ms: bubblewrap can cap a tmpfs's bytes but not its inodes);
 - writes one line to a second private pipe when the program ends: how (exit code or
   signal, apart), the run's total CPU time and the largest process's peak RSS; then
   kills whatever is left (it is PID 1: the namespace dies with it). A SIGTERM from
@@ -51,6 +52,7 @@ SOURCE = r"""
 #include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
+#include <sys/vfs.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -110,6 +112,18 @@ static long long live_cpu_us(void) {
     return total;
 }
 
+/* Inodes in use on the run's tmpfs (bwrap cannot cap them: it has no nr_inodes). */
+static long long used_inodes(void) {
+    static const char *dirs[] = {".", "/tmp", "/dev/shm"};
+    long long used = 0;
+    for (unsigned i = 0; i < sizeof dirs / sizeof *dirs; i++) {
+        struct statfs st;
+        if (statfs(dirs[i], &st) == 0 && st.f_type == 0x01021994 /* TMPFS_MAGIC */)
+            used += (long long)(st.f_files - st.f_ffree);
+    }
+    return used;
+}
+
 static long long reaped_cpu_us(long *maxrss) {
     struct rusage ru;
     getrusage(RUSAGE_CHILDREN, &ru);
@@ -125,7 +139,8 @@ int main(int argc, char **argv) {
     tick = sysconf(_SC_CLK_TCK);
     fcntl(status, F_SETFD, FD_CLOEXEC);
 
-    /* 1. The job: "cpu_ms as fsize nproc nofile nfiles\n", "size mode name\n" per file, bytes. */
+    /* 1. The job: "cpu_ms as fsize nproc nofile inodes nfiles\n", then "size mode name\n"
+          per file, then the files' bytes. */
     size_t len;
     char *job = slurp(ctrl, &len);
     close(ctrl);
@@ -133,9 +148,9 @@ int main(int argc, char **argv) {
     char *body = memchr(job, '\n', len);
     if (!body) return 123;
     *body++ = 0;
-    long long cpu_ms, as, fsize, nproc, nofile, nfiles;
-    if (sscanf(job, "%lld %lld %lld %lld %lld %lld", &cpu_ms, &as, &fsize, &nproc, &nofile,
-               &nfiles) != 6)
+    long long cpu_ms, as, fsize, nproc, nofile, inodes, nfiles;
+    if (sscanf(job, "%lld %lld %lld %lld %lld %lld %lld", &cpu_ms, &as, &fsize, &nproc,
+               &nofile, &inodes, &nfiles) != 7)
         return 123;
     char *names = body;
     char *data = body;
@@ -164,6 +179,7 @@ int main(int argc, char **argv) {
         names = eol + 1;
     }
     free(job);
+    long long base_inodes = used_inodes();
 
     /* 2. The program, with its rlimits, in a child: PID 1 must outlive it to judge it. */
     /* SIGTERM from outside the namespace (si_pid 0: the supervisor) ends the run early,
@@ -197,7 +213,7 @@ int main(int argc, char **argv) {
     close(errpipe[0]);
 
     /* 3. Reap everything; stop the whole run when its CPU time passes the limit. */
-    int wstatus = 0, over = 0, done = 0;
+    int wstatus = 0, over = 0, fs_over = 0, done = 0;
     struct timespec poll = {0, 50 * 1000 * 1000};
     while (!done) {
         siginfo_t info;
@@ -212,6 +228,10 @@ int main(int argc, char **argv) {
             over = 1;
             kill(-1, SIGKILL);
         }
+        if (!done && !fs_over && inodes > 0 && used_inodes() - base_inodes > inodes) {
+            fs_over = 1;
+            kill(-1, SIGKILL);
+        }
     }
     kill(-1, SIGKILL);
     while (waitpid(-1, NULL, 0) > 0 || errno == EINTR) {}
@@ -221,10 +241,10 @@ int main(int argc, char **argv) {
     long long cpu_us = reaped_cpu_us(&maxrss);
     char line[256];
     int n = snprintf(line, sizeof line,
-                     "%s %d cpu_us %lld maxrss_kb %ld cpu_limit %d exec_errno %d\n",
+                     "%s %d cpu_us %lld maxrss_kb %ld cpu_limit %d fs_limit %d exec_errno %d\n",
                      WIFEXITED(wstatus) ? "exit" : "signal",
                      WIFEXITED(wstatus) ? WEXITSTATUS(wstatus) : WTERMSIG(wstatus), cpu_us,
-                     maxrss, over, exec_errno);
+                     maxrss, over, fs_over, exec_errno);
     if (write(status, line, (size_t)n) < 0) return 126;
     return 0;
 }
@@ -244,16 +264,18 @@ class InitStatus:
     max_rss_kb: int  # peak RSS of its largest process
     cpu_limit: bool  # the init stopped the run for its CPU time
     exec_errno: int  # errno of a failed exec of the program, else 0
+    fs_limit: bool = False  # the init stopped the run for the files it made
 
 
 def parse_status(line: bytes) -> InitStatus | None:
     """The init's status line, or None if it is missing or malformed.
 
-    >>> parse_status(b"signal 9 cpu_us 1500000 maxrss_kb 2048 cpu_limit 1 exec_errno 0\\n")
-    InitStatus(exit_code=None, signal=9, cpu_s=1.5, max_rss_kb=2048, cpu_limit=True, exec_errno=0)
+    >>> line = b"signal 9 cpu_us 1500000 maxrss_kb 2048 cpu_limit 1 fs_limit 0 exec_errno 0\\n"
+    >>> parse_status(line).signal, parse_status(line).cpu_s, parse_status(line).cpu_limit
+    (9, 1.5, True)
     """
     parts = line.decode("ascii", "replace").split()
-    if len(parts) != 10 or parts[0] not in ("exit", "signal"):
+    if len(parts) != 12 or parts[0] not in ("exit", "signal"):
         return None
     try:
         fields = dict(zip(parts[2::2], (int(v) for v in parts[3::2]), strict=True))
@@ -265,6 +287,7 @@ def parse_status(line: bytes) -> InitStatus | None:
             max_rss_kb=fields["maxrss_kb"],
             cpu_limit=bool(fields["cpu_limit"]),
             exec_errno=fields["exec_errno"],
+            fs_limit=bool(fields["fs_limit"]),
         )
     except (KeyError, ValueError):
         return None
@@ -277,15 +300,17 @@ def job_header(
     file_bytes: int,
     max_processes: int,
     files: Mapping[str, bytes],
+    max_inodes: int = 0,
     open_files: int = 256,
 ) -> bytes:
     """The job as the init reads it: limits, the file table, then the files' bytes.
 
-    `memory_bytes` 0 leaves the address space unlimited (a cgroup bounds the run instead).
+    `memory_bytes` 0 leaves the address space unlimited (a cgroup bounds the run instead);
+    `max_inodes` 0 leaves the number of new files on the run's tmpfs unchecked.
     """
     lines = [
         f"{max(1, round(cpu_s * 1000))} {memory_bytes} {file_bytes} {max_processes} "
-        f"{open_files} {len(files)}\n"
+        f"{open_files} {max_inodes} {len(files)}\n"
     ]
     for name, content in files.items():
         lines.append(f"{len(content)} 644 {name}\n")
