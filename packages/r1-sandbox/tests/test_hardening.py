@@ -799,3 +799,34 @@ def test_unprivileged_caller():
     assert out["shm_mb"] <= 64
     assert out["files"] == "OLE"
     assert out["hog"][0] == "TLE" and out["hog"][1] <= 2 * 1.5 + 0.5
+
+
+def test_teardown_kills_the_init_from_outside_not_through_bwrap(monkeypatch):
+    """With bwrap itself never signalled, the pidfd kill of PID 1 still ends the run."""
+    from r1_sandbox import _process
+
+    opened: list[int | None] = []
+    real_open = _process._open_init
+
+    def recording(pid: int, bwrap_pid: int) -> int | None:
+        opened.append(real_open(pid, bwrap_pid))
+        return opened[-1]
+
+    monkeypatch.setattr(_process, "_kill", lambda proc: None)
+    monkeypatch.setattr(_process, "_open_init", recording)
+    box = LocalSandbox(concurrency=1, warm_python=0)
+    marker = _marker()
+    try:
+        code = f"""
+import os, time
+if os.fork() == 0:
+    os.setsid()
+    os.execv("/bin/sleep", ["sleep", "{marker}"])
+time.sleep(60)
+"""
+        result = box.run_sync(code, timeout=1)
+    finally:
+        box.close()
+    assert result.status is Status.TLE, result
+    assert opened and opened[0] is not None  # the init's host pid was opened as a pidfd
+    assert _wait_until(lambda: not _processes_with(f"sleep {marker}"), 2.0)
