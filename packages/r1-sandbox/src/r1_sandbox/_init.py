@@ -34,6 +34,7 @@ import functools
 import hashlib
 import os
 import shutil
+import stat
 import subprocess
 import tempfile
 from collections.abc import Mapping
@@ -317,31 +318,56 @@ def job_header(
     return "".join(lines).encode() + b"".join(files.values())
 
 
+def _trusted(folder: Path, binary: Path) -> bool:
+    """Made by us and writable by no one else (the shared temp dir is world-writable)."""
+    for path in (folder, binary):
+        try:
+            st = path.lstat()
+        except OSError:
+            return False
+        if st.st_uid != os.geteuid() or st.st_mode & 0o022 or stat.S_ISLNK(st.st_mode):
+            return False
+    return True
+
+
 @functools.lru_cache(maxsize=1)
 def build() -> tuple[str | None, str]:
-    """(path of the compiled init, '') or (None, why it could not be built)."""
+    """(path of the compiled init, '') or (None, why it could not be built).
+
+    Built once per machine and user, keyed by the source's hash, in the temp dir; a copy
+    is reused only if this user made it and no one else can write it.
+    """
+    digest = hashlib.sha256(SOURCE.encode()).hexdigest()[:16]
+    folder = Path(tempfile.gettempdir()) / f"r1-sandbox-init-{digest}-{os.geteuid()}"
+    binary = folder / "r1-init"
+    if _trusted(folder, binary):
+        return str(binary), ""
     compiler = next((c for c in COMPILERS if shutil.which(c)), None)
     if compiler is None:
         return None, "no C compiler (cc, gcc or clang) to build the sandbox's init"
-    digest = hashlib.sha256(SOURCE.encode()).hexdigest()[:16]
-    # A private directory per process: nothing another user wrote can be run as our init.
-    folder = Path(tempfile.mkdtemp(prefix=f"r1-sandbox-init-{digest}-"))
-    folder.chmod(0o755)  # the unprivileged uid a root caller drops to must execute it
-    source = folder / "r1-init.c"
+    staging = Path(tempfile.mkdtemp(prefix=f"r1-sandbox-init-{digest}-staging-"))
+    staging.chmod(0o755)  # the unprivileged uid a root caller drops to must execute it
+    source = staging / "r1-init.c"
     source.write_text(SOURCE)
-    binary = folder / "r1-init"
+    built = staging / "r1-init"
     try:
         done = subprocess.run(
-            [compiler, "-O2", "-o", str(binary), str(source)],
+            [compiler, "-O2", "-o", str(built), str(source)],
             capture_output=True,
             timeout=120,
             check=False,
         )
     except (OSError, subprocess.TimeoutExpired) as exc:
+        shutil.rmtree(staging, ignore_errors=True)
         return None, f"cannot build the sandbox's init with {compiler}: {exc}"
     if done.returncode != 0:
+        shutil.rmtree(staging, ignore_errors=True)
         error = done.stderr.decode(errors="replace").strip()[-500:]
         return None, f"cannot build the sandbox's init with {compiler}: {error}"
-    binary.chmod(0o755)
-    os.unlink(source)
+    built.chmod(0o755)
+    source.unlink()
+    try:
+        staging.rename(folder)
+    except OSError:  # another process won the race, or a stale folder: use ours in place
+        return (str(binary), "") if _trusted(folder, binary) else (str(built), "")
     return str(binary), ""
