@@ -229,6 +229,7 @@ class LocalSandbox(Sandbox):
         *,
         build: _Build | None = None,
         bind_rw: str | None = None,
+        early: str | None = None,
     ) -> list[str]:
         c = self.containment
         assert c.bwrap is not None and c.init is not None
@@ -241,6 +242,7 @@ class LocalSandbox(Sandbox):
                 fds=channels.fds(),
                 workdir=bind_rw,
                 ro_files=ro,
+                early=early,
             ),
             *run,
         ]
@@ -255,6 +257,7 @@ class LocalSandbox(Sandbox):
         memory_mb: int,
         build: _Build | None = None,
         bind_rw: str | None = None,
+        early: str | None = None,
     ) -> Outcome:
         if not self._contained:
             return await self._spawn_uncontained(
@@ -270,7 +273,7 @@ class LocalSandbox(Sandbox):
         channels = Channels(self.containment.seccomp)
         cgroup = self._cgroup(memory_mb)
         try:
-            argv = self._argv(run, channels, build=build, bind_rw=bind_rw)
+            argv = self._argv(run, channels, build=build, bind_rw=bind_rw, early=early)
             if cgroup is not None:
                 argv = cgroup.wrap(argv)
             job = _init.job_header(
@@ -382,7 +385,8 @@ class LocalSandbox(Sandbox):
         c = self.containment
         assert c.seccomp is not None
         channels = Channels(c.seccomp)
-        argv = self._argv(get_language("python").run, channels)
+        python = get_language("python")
+        argv = self._argv(python.run, channels, early=python.source)
         cgroup = self._cgroup(self.compile_memory_mb)  # narrowed to the job's at hand-over
         if cgroup is not None:
             argv = cgroup.wrap(argv)
@@ -599,6 +603,8 @@ class LocalSandbox(Sandbox):
             timeout=job.timeout,
             memory_mb=job.memory_mb,
             build=build,
+            # The same start as a warm spare's (the interpreter first, then its script).
+            early=lang.source if lang.name == "python" else None,
         )
         return self._verdict(outcome, job.timeout, job.memory_mb)
 
