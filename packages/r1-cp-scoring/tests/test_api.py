@@ -4,7 +4,9 @@ import r1_cp_scoring
 def test_public_api_is_pinned():
     assert r1_cp_scoring.__all__ == [
         "score_subtask",
+        "score_subtask_sync",
         "score_subtasks",
+        "score_subtasks_sync",
         "total_points",
         "SubtaskResult",
         "TestResult",
@@ -15,7 +17,9 @@ def test_public_api_is_pinned():
         "Verdict",
         "white_diff",
         "score_submission",
+        "score_submission_sync",
         "grade_submission",
+        "grade_submission_sync",
         "get_generated_tests",
         "CFReport",
         "CFTestResult",

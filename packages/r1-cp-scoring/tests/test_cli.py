@@ -55,7 +55,16 @@ def test_piston_server_command_serves_the_packages(tmp_path):
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
     proc = subprocess.Popen(
-        [sys.executable, "-m", "r1_cp_scoring.cli", "piston-server", "--port", str(port)],
+        [
+            sys.executable,
+            "-m",
+            "r1_cp_scoring.cli",
+            "piston-server",
+            "--port",
+            str(port),
+            "--header-timeout",
+            "1",
+        ],
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )
@@ -92,6 +101,27 @@ def test_piston_server_command_serves_the_packages(tmp_path):
         with urllib.request.urlopen(request, timeout=60) as r:
             answer = json.load(r)
         assert answer["compile"]["code"] == 0 and answer["run"]["stdout"].strip() == "1"
+        # A request head that never ends is closed at the header timeout (raw socket).
+        with socket.create_connection(("127.0.0.1", port), timeout=60) as raw:
+            raw.sendall(b"POST /api/v2/execute HTTP/1.1\r\nHost: x\r\n")
+            assert raw.recv(1024) == b""
     finally:
         proc.terminate()
         proc.wait(timeout=30)
+
+
+def test_a_broken_harness_exits_1(tmp_path, capsys):
+    """The problem's own checker does not parse: the job failed (1), not bad usage (2)."""
+    problem = dict(anypair_problem(), generated_checker="def broken(:\n")
+    (tmp_path / "p.json").write_text(json.dumps(problem))
+    (tmp_path / "sol.py").write_text("print(1, 1)")
+    argv = ["codeforces", "--problem", str(tmp_path / "p.json"), "--code", str(tmp_path / "sol.py")]
+    assert main([*argv, "--language", "python"]) == 1
+    assert "harness" in capsys.readouterr().err
+
+
+def test_piston_server_refuses_a_public_address_without_a_token(monkeypatch, capsys):
+    monkeypatch.delenv("R1_PISTON_TOKEN", raising=False)
+    assert main(["piston-server", "--host", "0.0.0.0"]) == 2
+    assert "--allow-no-token" in capsys.readouterr().err
+    assert main(["piston-server", "--max-timeout-s", "0"]) == 2

@@ -4,7 +4,7 @@ import pytest
 from problems import anypair_problem
 
 from r1_cp_scoring import HarnessError, grade_submission, score_submission, tokens_equal
-from r1_cp_scoring.codeforces import get_generated_tests
+from r1_cp_scoring.codeforces import get_generated_tests, get_generated_tests_sync
 
 CPP_OK = '#include <cstdio>\nint main(){int s;scanf("%d",&s);printf("%d %d\\n",s/2,s-s/2);}'
 PY_OK = "s = int(input())\nprint(0, s)"  # a different valid answer than the expected one
@@ -75,8 +75,10 @@ def test_generated_tests_come_from_the_contest_parquet(box, tmp_path, monkeypatc
     )
     pq.write_table(table, tmp_path / "test_cases_9999.parquet")
     monkeypatch.setenv("CF_TESTS_FOLDER", str(tmp_path))
-    assert get_generated_tests("9999/A") == [{"input": "9\n", "output": "4 5\n"}]
-    assert get_generated_tests("1234/A") == []  # no file for that contest: no generated tests
+    # A coroutine, as open-r1's `get_generated_tests` is; the sync twin reads the same.
+    assert asyncio.run(get_generated_tests("9999/A")) == [{"input": "9\n", "output": "4 5\n"}]
+    assert get_generated_tests_sync("9999/A") == [{"input": "9\n", "output": "4 5\n"}]
+    assert asyncio.run(get_generated_tests("1234/A")) == []  # no file for that contest
     report = asyncio.run(grade_submission(box, anypair_problem(), PY_OK, "python"))
     assert len(report.tests) == 5 and report.passed == 5
 
@@ -84,9 +86,11 @@ def test_generated_tests_come_from_the_contest_parquet(box, tmp_path, monkeypatc
 def test_a_missing_tests_folder_is_an_error(monkeypatch, tmp_path):
     monkeypatch.setenv("CF_TESTS_FOLDER", str(tmp_path / "nowhere"))
     with pytest.raises(HarnessError, match="CF_TESTS_FOLDER"):
-        get_generated_tests("9999/A")
+        asyncio.run(get_generated_tests("9999/A"))
+    with pytest.raises(HarnessError, match="CF_TESTS_FOLDER"):
+        get_generated_tests_sync("9999/A")
     monkeypatch.delenv("CF_TESTS_FOLDER")
-    assert get_generated_tests("9999/A") == []
+    assert asyncio.run(get_generated_tests("9999/A")) == []
 
 
 def test_file_mode_reads_input_txt_and_writes_output_txt(box):

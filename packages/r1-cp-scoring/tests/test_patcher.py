@@ -33,3 +33,19 @@ def test_patched_python_runs(box):
     )
     result = box.run_sync(code, "python", timeout=5)
     assert result.stdout.split() == ["6", "5001"]
+
+
+@pytest.mark.parametrize(
+    "source",
+    [
+        # `import math` (for fractions.gcd) must not land above the __future__ import.
+        "from __future__ import annotations\nimport fractions\nprint(fractions.gcd(4, 6))",
+        '"""Doc."""\nfrom __future__ import (\n    annotations,\n)\nprint(fractions.gcd(4, 6))',
+        # sys.set_int_max_str_digits must not split a parenthesised import.
+        "from collections import (\n    deque,\n    Counter,\n)\nprint(10**5000)",
+    ],
+)
+def test_patched_python_still_compiles(source):
+    patched = patch_code(source, "python")
+    compile(patched, "main.py", "exec")  # a SyntaxError here is the defect
+    assert "sys.set_int_max_str_digits(0)" in patched.splitlines()

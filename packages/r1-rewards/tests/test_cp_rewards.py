@@ -10,7 +10,15 @@ sys.path.insert(0, str(Path(__file__).parents[2] / "r1-cp-scoring" / "tests"))
 
 from problems import SUMPAIR_SUBMISSIONS, anypair_problem, sumpair_rows
 
-from r1_rewards import cf_code_reward, ioi_code_reward
+from r1_rewards import (
+    Outcome,
+    Reason,
+    cf_code_reward,
+    cf_code_reward_details,
+    get_reward_funcs,
+    ioi_code_reward,
+    record_outcomes,
+)
 from r1_rewards.errors import RewardInputError
 
 
@@ -122,3 +130,103 @@ def test_piston_provider_grades_through_a_piston_endpoint(piston_url):
     code = SUMPAIR_SUBMISSIONS["crashing"][0]  # crashes on negatives: subtask 2 only
     scores = ioi_code_reward([fenced(code, "cpp")] * 2, provider_type="piston", **columns(rows))
     assert scores == [1.0, 0.0]
+
+
+PY_OK = "s = int(input())\nprint(s, 0)"
+
+
+def test_cf_reward_without_a_language_is_none_not_minus_one():
+    # open-r1's grader rejects a row without a language (its reward is None); scoring it
+    # as "no code" (-1.0) would punish the model for the data set.
+    problem = anypair_problem()  # no `language` column at all
+    assert cf_code_reward([fenced(PY_OK, "python")], **columns([problem])) == [None]
+    rows = [dict(problem, language=None), dict(problem, language="python")]
+    completions = [fenced(PY_OK, "python")] * 2
+    assert cf_code_reward(completions, **columns(rows)) == [None, pytest.approx(1.1)]
+    verdicts = cf_code_reward_details(completions, **columns(rows))
+    assert [v.reason for v in verdicts] == [Reason.NO_LANGUAGE, Reason.TESTS_RUN]
+
+
+def test_a_row_the_grader_fails_on_is_none_and_the_batch_goes_on(caplog):
+    good = dict(anypair_problem(), language="python")
+    rows = [
+        dict(good, generated_checker="def broken(:\n"),  # HarnessError in the grader
+        dict(good, language="java"),  # ConfigError: not a Codeforces language here
+        good,
+    ]
+    completions = [fenced(PY_OK, "python"), fenced(PY_OK, "java"), fenced(PY_OK, "python")]
+    with record_outcomes() as counts:
+        scores = cf_code_reward(completions, **columns(rows))
+    assert scores == [None, None, pytest.approx(1.1)]
+    assert counts[("cf_code_reward", Outcome.UNGRADED)] == 2
+    assert counts[("cf_code_reward", Outcome.GRADED)] == 1
+    log = caplog.text
+    assert "row 0 not graded (grader_error): HarnessError" in log
+    assert "row 1 not graded (unsupported_language)" in log
+
+
+def test_an_ioi_row_the_grader_fails_on_is_none():
+    rows = sumpair_rows()[1:3]
+    broken = dict(rows[0], test_cases={})  # tests named but missing: HarnessError
+    code = SUMPAIR_SUBMISSIONS["overflow"][0]
+    scores = ioi_code_reward([fenced(code, "cpp")] * 2, **columns([broken, rows[1]]))
+    assert scores == [None, 1.0]
+
+
+def test_cf_code_gets_its_provider_through_get_reward_funcs(monkeypatch):
+    (default,) = get_reward_funcs(reward_funcs=["cf_code"])
+    assert default.keywords["provider_type"] == "local"
+    # The provider reaches the grader: Piston without endpoints is the Piston error,
+    # where before the row was graded on the local sandbox whatever the config said.
+    from r1_cp_scoring import ConfigError
+    from r1_rewards import code as code_module
+
+    monkeypatch.delenv("PISTON_ENDPOINTS", raising=False)
+    monkeypatch.setattr(code_module, "_SANDBOXES", {})
+    (cf,) = get_reward_funcs(reward_funcs=["cf_code"], cf_provider="piston")
+    assert cf.keywords["provider_type"] == "piston"
+    problem = dict(anypair_problem(), language="python")
+    with pytest.raises(ConfigError, match="PISTON_ENDPOINTS"):
+        cf(completions=[fenced(PY_OK, "python")], **columns([problem]))
+
+
+@pytest.fixture
+def router_url(monkeypatch):
+    """`r1-sandbox router` over a local sandbox on loopback (stands in for Morph)."""
+    import asyncio
+    import threading
+
+    from aiohttp import web
+
+    from r1_rewards import code as code_module
+    from r1_sandbox import LocalSandbox
+    from r1_sandbox.router import make_app
+
+    box = LocalSandbox(concurrency=2)
+    loop = asyncio.new_event_loop()
+    runner = web.AppRunner(make_app(box))
+    loop.run_until_complete(runner.setup())
+    site = web.TCPSite(runner, "127.0.0.1", 0)
+    loop.run_until_complete(site.start())
+    port = site._server.sockets[0].getsockname()[1]
+    thread = threading.Thread(target=loop.run_forever, daemon=True)
+    thread.start()
+    monkeypatch.setattr(code_module, "_SANDBOXES", {})
+    yield f"127.0.0.1:{port}"
+    asyncio.run_coroutine_threadsafe(runner.cleanup(), loop).result(30)
+    loop.call_soon_threadsafe(loop.stop)
+    thread.join(30)
+    loop.close()
+    box.close()
+
+
+@pytest.mark.slow
+def test_cf_reward_on_morph_grades_through_the_morph_backend(router_url):
+    # provider "morph" used to build open-r1's IOI client, which the Codeforces grader
+    # rejects (ConfigError); now it is r1-sandbox's Morph backend, here behind a router.
+    problem = dict(anypair_problem(), language="python")
+    (cf,) = get_reward_funcs(
+        reward_funcs=["cf_code"], cf_provider="morph", morph_router_url=router_url
+    )
+    scores = cf(completions=[fenced(PY_OK, "python")], **columns([problem]))
+    assert scores == [pytest.approx(1.1)]

@@ -13,7 +13,8 @@ from pathlib import Path
 import pytest
 
 from r1_rewards import accuracy_reward, math_scores
-from r1_rewards._math_pool import TIMED_OUT, MathPool, default_pool
+from r1_rewards._math_pool import MathPool, default_pool
+from r1_rewards.verdicts import Reason
 
 POW_TOWER = r"\boxed{9^{9^{9^9}}}"
 DEEP_FRACTION = r"\boxed{" + r"\frac{1}{" * 400 + "2" + "}" * 400 + "}"
@@ -30,27 +31,67 @@ def _alive(pid: int) -> bool:
     return not (status.exists() and "zombie" in status.read_text())
 
 
+def _reasons(outcomes):
+    return [reason for reason, _ in outcomes]
+
+
+def _wait_until_gone(pids, within=30.0):
+    deadline = time.monotonic() + within
+    while any(_alive(p) for p in pids) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    return not any(_alive(p) for p in pids)
+
+
 @pytest.mark.slow
 def test_adversarial_inputs_score_zero_and_spare_the_batch():
     texts = [POW_TOWER, DEEP_FRACTION, ONE_MEGABYTE, UNCLOSED_BOXES, r"\boxed{3}", r"\boxed{4}"]
     assert len(ONE_MEGABYTE) > 1_000_000
-    scores = math_scores(texts, ["3"] * len(texts), timeout=5)
+    # A limit no ordinary item comes near even on a loaded machine: what is asserted is
+    # that the adversarial items end (killed or given up) and the others are graded.
+    scores = math_scores(texts, ["3"] * len(texts), timeout=10)
     # The megabyte completion does end on the right answer; the rest never parse to 3.
     assert scores == [0.0, 0.0, 1.0, 0.0, 1.0, 0.0]
 
 
+@pytest.mark.slow
 def test_a_stuck_item_is_killed_and_scores_zero():
-    # An alarm far above the hard limit: only the kill can end the power tower's verify.
-    pool = MathPool(workers=2, alarm_s=120)
+    # A worker that never answers, made deterministic: the worker is stopped (SIGSTOP)
+    # with a chunk in its pipe, so the kill cannot depend on how loaded the machine is.
+    # The limit is generous, so ordinary items never come near it.
+    pool = MathPool(workers=1)
     try:
-        texts = [r"\boxed{1}", POW_TOWER, r"\boxed{2}", r"\boxed{3}", r"\boxed{5}"]
-        outcomes = pool.run("accuracy", [(t, "3") for t in texts], timeout=1.5)
-        assert outcomes == [0, TIMED_OUT, 0, 1, 0]
+        assert pool.run("accuracy", [(r"\boxed{3}", "3")], timeout=30) == [(Reason.CORRECT, "3")]
+        (stuck,) = pool.pids()
+        os.kill(stuck, signal.SIGSTOP)
+        texts = [r"\boxed{1}", r"\boxed{2}", r"\boxed{3}", r"\boxed{5}", r"\boxed{6}"]
+        outcomes = pool.run("accuracy", [(t, "3") for t in texts], timeout=3)
+        # The first item of the stopped worker's chunk is the one killed; the rest of the
+        # chunk and the batch are graded by its replacement.
+        assert _reasons(outcomes) == [
+            Reason.TIMED_OUT,
+            Reason.WRONG,
+            Reason.CORRECT,
+            Reason.WRONG,
+            Reason.WRONG,
+        ]
         assert pool.killed == 1
-        # The replacement worker serves the next batch.
-        assert pool.run("accuracy", [(r"\boxed{3}", "3")], timeout=5) == [1]
-        assert len(pool.pids()) == 2
-        assert all(_alive(pid) for pid in pool.pids())
+        assert _wait_until_gone([stuck])
+        (replacement,) = pool.pids()
+        assert replacement != stuck and _alive(replacement)
+        assert pool.run("accuracy", [(r"\boxed{3}", "3")], timeout=30) == [(Reason.CORRECT, "3")]
+    finally:
+        pool.close()
+
+
+def test_a_real_hang_is_killed():
+    # An alarm far above the hard limit: only the kill can end the power tower's verify.
+    pool = MathPool(workers=1, alarm_s=120)
+    try:
+        (outcome,) = pool.run("accuracy", [(POW_TOWER, "3")], timeout=2)
+        # Killed at the limit, or (on a machine where sympy gives up first) graded wrong:
+        # never a hang, never credit.
+        assert outcome[0] in (Reason.TIMED_OUT, Reason.WRONG)
+        assert math_scores([POW_TOWER], ["3"], timeout=2) == [0.0]
     finally:
         pool.close()
 
@@ -58,11 +99,14 @@ def test_a_stuck_item_is_killed_and_scores_zero():
 def test_a_worker_killed_from_outside_is_replaced():
     pool = MathPool(workers=1)
     try:
-        assert pool.run("accuracy", [(r"\boxed{2}", "2")], timeout=5) == [1]
+        assert pool.run("accuracy", [(r"\boxed{2}", "2")], timeout=30) == [(Reason.CORRECT, "2")]
         (victim,) = pool.pids()
         os.kill(victim, signal.SIGKILL)
-        time.sleep(0.2)
-        assert pool.run("accuracy", [(r"\boxed{2}", "2"), (r"\boxed{1}", "2")], timeout=5) == [1, 0]
+        # Wait for the death itself (not a fixed delay): a chunk sent to a worker still
+        # dying would be lost with it, which is a different case.
+        assert _wait_until_gone([victim])
+        outcomes = pool.run("accuracy", [(r"\boxed{2}", "2"), (r"\boxed{1}", "2")], timeout=30)
+        assert _reasons(outcomes) == [Reason.CORRECT, Reason.WRONG]
         assert pool.pids() != [victim]
     finally:
         pool.close()
@@ -89,7 +133,7 @@ def test_timeout_must_be_positive():
 
 def test_an_empty_batch_starts_nothing():
     pool = MathPool(workers=1)
-    assert pool.run("accuracy", [], timeout=1) == []
+    assert pool.run("accuracy", [], timeout=30) == []
     assert pool.pids() == []
 
 
@@ -114,10 +158,7 @@ def test_workers_end_with_the_interpreter():
     assert child.returncode == 0
     pids = [int(p) for p in out.split()]
     assert pids
-    deadline = time.monotonic() + 10
-    while any(_alive(p) for p in pids) and time.monotonic() < deadline:
-        time.sleep(0.1)
-    assert not any(_alive(p) for p in pids)
+    assert _wait_until_gone(pids)
 
 
 def test_workers_die_when_their_parent_is_killed():
@@ -137,10 +178,7 @@ def test_workers_die_when_their_parent_is_killed():
     child.kill()
     child.wait(timeout=10)
     child.stdout.close()
-    deadline = time.monotonic() + 10
-    while any(_alive(p) for p in pids) and time.monotonic() < deadline:
-        time.sleep(0.1)
-    assert not any(_alive(p) for p in pids)
+    assert _wait_until_gone(pids)
 
 
 def test_many_threads_share_one_pool_safely():

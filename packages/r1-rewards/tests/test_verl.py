@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import pytest
+
+from r1_rewards import verl
 from r1_rewards.verl import compute_score, compute_score_batch
 
 
@@ -21,3 +24,36 @@ def test_compute_score_batch():
     )
     assert scores == [1.0, 0.0, 1.0]
     assert all(isinstance(s, float) for s in scores)
+
+
+@pytest.fixture
+def limits_seen(monkeypatch):
+    """The per-item limits the adapter hands to the math grader, one per call."""
+    seen: list[tuple[int, float | None]] = []
+    real = verl.math_scores
+
+    def spy(texts, golds, *, timeout=None):
+        seen.append((len(texts), timeout))
+        return real(texts, golds, timeout=timeout)
+
+    monkeypatch.setattr(verl, "math_scores", spy)
+    return seen
+
+
+def test_the_time_limit_reaches_the_grader(limits_seen):
+    # From verl's reward_kwargs (keywords), per sample from extra_info (which wins), or
+    # the default (None) for samples with neither.
+    compute_score("a", r"\boxed{2}", "2", math_timeout=7)
+    compute_score("a", r"\boxed{2}", "2", {"math_timeout": 3})
+    compute_score_batch(
+        ["a"] * 3,
+        [r"\boxed{2}"] * 3,
+        ["2"] * 3,
+        [None, {"math_timeout": 2}, {"math_timeout": 2}],
+    )
+    assert limits_seen == [(1, 7), (1, 3.0), (1, None), (2, 2.0)]
+
+
+def test_reward_kwargs_of_verl_are_accepted():
+    # verl merges `reward_kwargs` into the call; unknown ones must not break the call.
+    assert compute_score("a", r"\boxed{2}", "2", None, math_timeout=5, other="x") == 1.0

@@ -35,12 +35,17 @@ def addition_jsonl(tmp_path_factory: pytest.TempPathFactory) -> Path:
     path = tmp_path_factory.mktemp("data") / "addition.jsonl"
     with path.open("w") as f:
         for p in make_problems(64, seed=2, digits=(2, 2)):
-            f.write(json.dumps({
-                "problem": p.prompt,
-                "solution": p.answer,
-                "messages": [
-                    {"role": "user", "content": p.prompt},
-                    {"role": "assistant", "content": teacher_trace(p)},
-                ],
-            }) + "\n")
+            f.write(
+                json.dumps(
+                    {
+                        "problem": p.prompt,
+                        "solution": p.answer,
+                        "messages": [
+                            {"role": "user", "content": p.prompt},
+                            {"role": "assistant", "content": teacher_trace(p)},
+                        ],
+                    }
+                )
+                + "\n"
+            )
     return path

@@ -203,6 +203,220 @@ def test_accelerate_config(name: str, distributed_type: str) -> None:
 @pytest.mark.parametrize("relpath", TRAINING_RECIPES)
 def test_training_recipe_has_no_key_r1_train_rejects(relpath: str) -> None:
     """`r1-train sft|grpo` is stricter than TRL on unknown keys; every recipe passes it."""
-    from r1_train.cli import _config_classes, check_yaml_keys
+    from r1_train.cli import read_recipe
 
-    check_yaml_keys(str(RECIPES / relpath), _config_classes(relpath.split("/")[1]))
+    _, warnings = read_recipe(str(RECIPES / relpath), relpath.split("/")[1])  # type: ignore[arg-type]
+    assert warnings == []
+
+
+# --- The algorithm under every recipe is open-r1's -------------------------------------
+#
+# What open-r1 got when its recipe did not name a field: the defaults of its pins, read
+# from their source.
+#   TRL v0.18.0, trl/trainer/grpo_config.py (GRPOConfig):
+#     https://github.com/huggingface/trl/blob/v0.18.0/trl/trainer/grpo_config.py
+#   TRL v0.18.0, trl/trainer/sft_config.py (SFTConfig):
+#     https://github.com/huggingface/trl/blob/v0.18.0/trl/trainer/sft_config.py
+#   transformers v4.52.3, src/transformers/training_args.py (TrainingArguments)
+#   open-r1, src/open_r1/configs.py (its GRPOConfig sets num_completions_to_print=0)
+TRL_0_18_GRPO: dict[str, object] = {
+    "beta": 0.04,
+    "loss_type": "bnpo",
+    "scale_rewards": True,
+    "epsilon": 0.2,
+    "epsilon_high": None,  # None: the same as epsilon (read in GRPOTrainer.__init__)
+    "delta": None,
+    "num_iterations": 1,
+    "num_generations": 8,
+    "temperature": 1.0,
+    "top_p": 1.0,
+    "top_k": None,  # None: no top-k cut
+    "min_p": None,
+    "repetition_penalty": 1.0,
+    "use_vllm": False,
+    "vllm_mode": "server",
+    "max_prompt_length": 512,
+    "max_completion_length": 256,
+    "mask_truncated_completions": False,
+    "reward_weights": None,
+    "sync_ref_model": False,
+    "disable_dropout": False,
+    "learning_rate": 1e-6,
+    "num_completions_to_print": 0,  # open-r1's configs.py, over TRL's None
+}
+# Behaviours TRL 0.18 had without a field, in the TRL 1.16 field that now controls them.
+TRL_0_18_IMPLICIT: dict[str, object] = {
+    "vllm_importance_sampling_correction": False,  # no IS correction of vLLM samples in 0.18
+    "use_bias_correction_kl": False,  # 0.18's per-token k3 KL, not times the ratio
+    "importance_sampling_level": "token",  # 0.18's ratio is per token
+    "multi_objective_aggregation": "sum_then_normalize",  # weighted sum, then group advantages
+    "top_entropy_quantile": 1.0,  # every token in the loss
+    "entropy_coef": 0.0,  # no entropy bonus
+    "use_adaptive_entropy": False,
+    "off_policy_mask_threshold": None,
+}
+TRL_0_18_SFT: dict[str, object] = {
+    "learning_rate": 2e-5,
+    "max_length": 1024,
+    "packing": False,
+    "padding_free": False,
+    "completion_only_loss": None,
+    "dataset_text_field": "text",
+    "eos_token": None,
+    # transformers 4.52.3's default; only SFT reads it (GRPOTrainer normalises its own loss).
+    "average_tokens_across_devices": False,
+}
+TRANSFORMERS_4_52: dict[str, object] = {
+    "weight_decay": 0.0,
+    "adam_beta1": 0.9,
+    "adam_beta2": 0.999,
+    "adam_epsilon": 1e-8,
+    "max_grad_norm": 1.0,
+    "lr_scheduler_type": "linear",
+    "lr_scheduler_kwargs": None,  # {} in 4.52, None in 5: no extra arguments either way
+    "warmup_ratio": 0.0,
+    "num_train_epochs": 3.0,
+    "max_steps": -1,
+    "gradient_accumulation_steps": 1,
+    "per_device_train_batch_size": 8,
+    "seed": 42,
+    "label_smoothing_factor": 0.0,
+}
+
+# The GRPO fields whose TRL default moved between 0.18 and 1.16 (or that 1.16 added with a
+# default 0.18 did not have): every GRPO recipe names each one.
+MOVED_GRPO = (
+    "beta",
+    "loss_type",
+    "scale_rewards",
+    "vllm_mode",
+    "max_prompt_length",
+    "max_completion_length",
+    "vllm_importance_sampling_correction",
+    "use_bias_correction_kl",
+    "top_k",
+    "num_completions_to_print",
+    # unchanged, pinned all the same: they define the clipped objective and the sampling
+    "epsilon",
+    "epsilon_high",
+    "num_iterations",
+    "temperature",
+    "top_p",
+)
+MOVED_SFT = ("average_tokens_across_devices",)
+
+# Recipes that opt into a newer algorithm than open-r1's: {recipe: {field: value}}. Each
+# must say "opts into" in a comment. None does today.
+NEWER_ALGORITHM: dict[str, dict[str, object]] = {}
+
+OPEN_R1_FIXTURES = Path(__file__).parent / "fixtures" / "open_r1"
+
+
+def resolve_under_open_r1(stage: str, recipe: dict[str, object]) -> dict[str, object]:
+    """What open-r1's recipe resolved to on TRL 0.18, written in TRL 1.16's spelling."""
+    table = {**TRANSFORMERS_4_52, **(TRL_0_18_GRPO if stage == "grpo" else TRL_0_18_SFT)}
+    if stage == "grpo":
+        table.update(TRL_0_18_IMPLICIT)
+    resolved = {key: recipe.get(key, default) for key, default in table.items()}
+    # 1.16 spells the same behaviour differently.
+    resolved["warmup_steps"] = resolved.pop("warmup_ratio")
+    if stage == "grpo":
+        scale = resolved["scale_rewards"]
+        resolved["scale_rewards"] = {True: "group", False: "none"}.get(scale, scale)  # type: ignore[call-overload]
+        resolved["top_k"] = resolved["top_k"] or 0
+        resolved["epsilon_high"] = resolved["epsilon_high"] or resolved["epsilon"]
+    resolved["lr_scheduler_kwargs"] = resolved["lr_scheduler_kwargs"] or None
+    return resolved
+
+
+def resolved_fields(stage: str, training_args: object) -> dict[str, object]:
+    """The same fields read back from a resolved r1 config."""
+    table = {**TRANSFORMERS_4_52, **(TRL_0_18_GRPO if stage == "grpo" else TRL_0_18_SFT)}
+    if stage == "grpo":
+        table.update(TRL_0_18_IMPLICIT)
+    names = [("warmup_steps" if k == "warmup_ratio" else k) for k in table]
+    out: dict[str, object] = {}
+    for name in names:
+        value = getattr(training_args, name)
+        out[name] = getattr(value, "value", value)  # enums (lr_scheduler_type) as strings
+    if stage == "grpo":
+        out["epsilon_high"] = out["epsilon_high"] or out["epsilon"]
+    out["lr_scheduler_kwargs"] = out["lr_scheduler_kwargs"] or None
+    return out
+
+
+def _resolve(path: Path, relpath: str, monkeypatch: pytest.MonkeyPatch, tmp_path: Path):
+    from r1_train.cli import parse_command
+
+    monkeypatch.setattr(
+        transformers.TrainingArguments, "world_size", property(lambda self: WORLD_SIZE[relpath])
+    )
+    stage = relpath.split("/")[1]
+    argv = ["--config", str(path), "--use_cpu", "true", "--output_dir", str(tmp_path / "o")]
+    return parse_command(stage, argv)  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize("relpath", TRAINING_RECIPES)
+def test_recipe_resolves_to_open_r1s_algorithm(
+    relpath: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Field by field, r1's recipe resolves to what open-r1's resolved to on TRL 0.18."""
+    stage = relpath.split("/")[1]
+    open_r1 = yaml.safe_load((OPEN_R1_FIXTURES / relpath).read_text())
+    expected = resolve_under_open_r1(stage, open_r1)
+    expected.update(NEWER_ALGORITHM.get(relpath, {}))
+    parsed = _resolve(RECIPES / relpath, relpath, monkeypatch, tmp_path)
+    got = resolved_fields(stage, parsed.configs.training_args)
+    assert {k: v for k, v in got.items() if v != expected[k]} == {}
+    assert parsed.warnings == []  # r1's recipes use TRL 1.x's names only
+
+
+@pytest.mark.parametrize("relpath", TRAINING_RECIPES)
+def test_unchanged_open_r1_recipe_loads_and_resolves_to_its_algorithm(
+    relpath: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """open-r1's own file, old keys and all, runs open-r1's algorithm under r1-train."""
+    stage = relpath.split("/")[1]
+    path = OPEN_R1_FIXTURES / relpath
+    open_r1 = yaml.safe_load(path.read_text())
+    parsed = _resolve(path, relpath, monkeypatch, tmp_path)
+    got = resolved_fields(stage, parsed.configs.training_args)
+    expected = resolve_under_open_r1(stage, open_r1)
+    assert {k: v for k, v in got.items() if v != expected[k]} == {}
+    assert parsed.configs.model_args.dtype == open_r1["torch_dtype"]
+    # One warning line per old key, each saying what to write instead.
+    old = [
+        k
+        for k in open_r1
+        if k in ("torch_dtype", "warmup_ratio", "overwrite_output_dir", "vllm_device")
+    ]
+    assert len(parsed.warnings) == len(old)
+    assert all("\n" not in w for w in parsed.warnings)
+    assert any("write `dtype: bfloat16` instead" in w for w in parsed.warnings)
+
+
+@pytest.mark.parametrize("relpath", TRAINING_RECIPES)
+def test_recipe_pins_every_field_whose_default_moved(relpath: str) -> None:
+    """The recipe names each field itself, with a comment, instead of trusting a default."""
+    text = (RECIPES / relpath).read_text()
+    lines = text.splitlines()
+    moved = MOVED_GRPO if "/grpo/" in relpath else MOVED_SFT
+    for key in moved:
+        index = next((i for i, line in enumerate(lines) if line.startswith(f"{key}:")), None)
+        assert index is not None, f"{relpath} does not pin {key}"
+        assert lines[index - 1].startswith("#"), f"{relpath}: {key} has no comment"
+    if relpath in NEWER_ALGORITHM:
+        assert "opts into" in text
+
+
+def test_trl_defaults_still_differ_from_open_r1s() -> None:
+    """Why the pins exist: TRL 1.x's own defaults are another algorithm (guards the table)."""
+    trl_grpo = trl.GRPOConfig(output_dir="o", use_cpu=True, bf16=False)
+    assert (trl_grpo.beta, trl_grpo.loss_type, trl_grpo.vllm_mode) == (0.0, "dapo", "colocate")
+    assert not hasattr(trl_grpo, "max_prompt_length")
+    ours = GRPOConfig(output_dir="o", use_cpu=True, bf16=False)
+    expected = resolve_under_open_r1("grpo", {})
+    got = resolved_fields("grpo", ours)
+    # r1-train's own defaults are open-r1's too, so an open-r1 file that is silent on a
+    # field still runs open-r1's algorithm.
+    assert {k: v for k, v in got.items() if v != expected[k]} == {}

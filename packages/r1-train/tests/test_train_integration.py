@@ -90,14 +90,27 @@ def test_grpo_trains_with_r1_rewards(tmp_path, tiny_model_dir, addition_jsonl):
     logged = [h for h in state["log_history"] if "rewards/accuracy_reward/mean" in h]
     assert len(logged) == 2
     assert {"rewards/format_reward/mean", "rewards/tag_count_reward/mean"} <= set(logged[0])
+    # The share of samples each reward could not grade reaches the trainer's metrics.
+    for name in ("accuracy_reward", "format_reward", "tag_count_reward"):
+        assert 0.0 <= logged[0][f"rewards/{name}/ungraded"] <= 1.0
+    assert logged[0]["rewards/format_reward/ungraded"] == 0.0
     assert (out / "model.safetensors").exists()
 
 
-def test_missing_prompt_column_fails_before_loading_the_model(tmp_path, addition_jsonl):
+def test_missing_prompt_column_fails_before_loading_the_model(
+    tmp_path, tiny_model_dir, addition_jsonl, monkeypatch, capsys
+):
+    import r1_train.models
+
+    def no_loading(*args, **kwargs):
+        raise AssertionError("the model was loaded")
+
+    monkeypatch.setattr(r1_train.models, "get_model", no_loading)
+    monkeypatch.setattr(r1_train.models, "get_tokenizer", no_loading)
     argv = [
         "grpo",
         "--model_name_or_path",
-        str(tmp_path / "no-such-model"),
+        str(tiny_model_dir),
         "--dataset_name",
         str(addition_jsonl),
         "--dataset_prompt_column",
@@ -106,10 +119,10 @@ def test_missing_prompt_column_fails_before_loading_the_model(tmp_path, addition
         str(tmp_path / "o"),
         *CPU,
     ]
-    with pytest.raises(
-        ValueError, match=r"dataset_prompt_column='question'.*\['problem', 'solution', 'messages'\]"
-    ):
-        main(argv)
+    assert main(argv) == 2
+    err = capsys.readouterr().err
+    assert "lacks column(s) 'question' (read by dataset_prompt_column)" in err
+    assert "['problem', 'solution', 'messages']" in err
 
 
 @pytest.mark.slow

@@ -16,7 +16,9 @@ from r1_cp_scoring.codeforces import (
     CFTestResult,
     get_generated_tests,
     grade_submission,
+    grade_submission_sync,
     score_submission,
+    score_submission_sync,
     tokens_equal,
 )
 from r1_cp_scoring.errors import (
@@ -34,7 +36,9 @@ from r1_cp_scoring.ioi import (
     add_includes,
     load_ioi_tests,
     score_subtask,
+    score_subtask_sync,
     score_subtasks,
+    score_subtasks_sync,
     total_points,
 )
 from r1_cp_scoring.morph_client import MorphCloudExecutionClient, get_morph_client_from_env
@@ -50,7 +54,9 @@ __version__ = "0.1.0"
 __all__ = [
     # IOI (CMS semantics)
     "score_subtask",
+    "score_subtask_sync",
     "score_subtasks",
+    "score_subtasks_sync",
     "total_points",
     "SubtaskResult",
     "TestResult",
@@ -62,7 +68,9 @@ __all__ = [
     "white_diff",
     # Codeforces
     "score_submission",
+    "score_submission_sync",
     "grade_submission",
+    "grade_submission_sync",
     "get_generated_tests",
     "CFReport",
     "CFTestResult",

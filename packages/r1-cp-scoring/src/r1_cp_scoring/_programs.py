@@ -27,11 +27,15 @@ from __future__ import annotations
 import atexit
 import hashlib
 import shlex
-from collections.abc import Mapping, Sequence
+from collections.abc import Coroutine, Mapping, Sequence
 from dataclasses import dataclass
+from typing import Any, TypeVar
 
 from r1_cp_scoring.errors import GradingUnavailableError
 from r1_sandbox import RunResult, Sandbox, Status
+from r1_sandbox.base import run_coroutine_sync
+
+T = TypeVar("T")
 
 #: The flags of CMS and of open-r1's cms_ioi package (`-DEVAL`: graders may test it).
 CXX_FLAGS = ("-DEVAL", "-std=gnu++17", "-O2", "-pipe", "-s")
@@ -168,3 +172,23 @@ def default_sandbox() -> Sandbox:
         atexit.register(box.close)  # its spare sandboxes and scratch root
         _DEFAULT.append(box)
     return _DEFAULT[0]
+
+
+def run_sync(coro: Coroutine[Any, Any, T], client: Any = None) -> T:
+    """Run a grader coroutine from sync code (the `*_sync` twins of the public API).
+
+    Each call gets its own event loop (in a helper thread when the caller already runs
+    one); what `client` opened on that loop (an HTTP session of a routed or Piston
+    client) is closed with it, so nothing is left bound to a dead loop.
+    """
+
+    async def scoped() -> T:
+        try:
+            return await coro
+        finally:
+            if isinstance(client, Sandbox):
+                await client._release_loop()
+            elif client is not None and callable(getattr(client, "aclose", None)):
+                await client.aclose()
+
+    return run_coroutine_sync(scoped())

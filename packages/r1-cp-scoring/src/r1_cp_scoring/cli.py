@@ -3,14 +3,19 @@
     r1-cp-scoring ioi --subtasks SUBTASKS.json --code SOLUTION.cpp [--json]
     r1-cp-scoring codeforces --problem PROBLEM.json --code FILE --language cpp|python
         --mode pass_fail|partial|weighted_sum [--json]
-    r1-cp-scoring piston-server --host 127.0.0.1 --port 2000
+    r1-cp-scoring piston-server [--host 127.0.0.1] [--port 2000] [--token T | --allow-no-token]
+        [--header-timeout S] [--body-timeout S] [--max-timeout-s S ...]
 
 `ioi` prints the score in points (sum over subtasks of points x the subtask's minimum)
 and one line per subtask; with `--json`, `{"score": ..., "subtasks": [...]}`.
 `codeforces` prints open-r1's score in the chosen mode; with `--json`,
-`{"score": ..., "tests": [...]}`. Exit codes: 0 graded, 2 bad usage or input, 3 the
-harness or the sandbox failed (nothing was graded). Heavy imports happen inside the
-commands so `--help` is instant.
+`{"score": ..., "tests": [...]}`. `piston-server` takes the flags of r1-sandbox's
+router (token from `--token` or `$R1_PISTON_TOKEN`; a non-loopback `--host` needs one
+or `--allow-no-token`; server-side maximums). Exit codes, as every r1 CLI: 0 graded
+(whatever the submission scored), 1 the job failed (the problem's own harness is broken:
+a checker or manager that does not compile, a test named but missing), 2 bad usage,
+input or configuration, 3 the sandbox or a required service was unavailable (nothing
+was graded). Heavy imports happen inside the commands so `--help` is instant.
 
 Data flow: files on disk -> the graders on the local sandbox -> stdout.
 """
@@ -28,6 +33,8 @@ from typing import Any
 
 
 def make_parser() -> argparse.ArgumentParser:
+    from r1_sandbox.cli import add_server_flags
+
     parser = argparse.ArgumentParser(
         prog="r1-cp-scoring", description="IOI and Codeforces graders on the local sandbox."
     )
@@ -72,6 +79,10 @@ def make_parser() -> argparse.ArgumentParser:
     server.add_argument(
         "--concurrency", type=int, default=None, help="runs at once (default: the number of CPUs)"
     )
+    server.add_argument(
+        "--max-queue", type=int, default=4096, help="tests admitted at once; more get 503"
+    )
+    add_server_flags(server, "R1_PISTON_TOKEN")
     parser.add_argument("-v", "--verbose", action="store_true", help="log at INFO level")
     return parser
 
@@ -136,10 +147,33 @@ def _codeforces(args: argparse.Namespace) -> int:
 
 
 def _server(args: argparse.Namespace) -> int:
-    from r1_cp_scoring.piston_server import serve
-    from r1_sandbox import LocalSandbox
+    import os
 
-    serve(LocalSandbox(concurrency=args.concurrency), host=args.host, port=args.port)
+    from r1_cp_scoring.piston_server import TOKEN_ENV, serve
+    from r1_sandbox import LocalSandbox, SandboxError
+    from r1_sandbox.router import check_bind
+    from r1_sandbox.server_limits import limits_from_args
+
+    token = args.token or os.environ.get(TOKEN_ENV) or None
+    try:
+        limits = limits_from_args(args)
+        check_bind(args.host, token, args.allow_no_token, env=TOKEN_ENV)
+        box = LocalSandbox(concurrency=args.concurrency)
+    except SandboxError as exc:
+        print(f"r1-cp-scoring: {exc}", file=sys.stderr)
+        return 2
+    serve(
+        box,
+        host=args.host,
+        port=args.port,
+        limits=limits,
+        token=token,
+        allow_no_token=args.allow_no_token,
+        header_timeout=args.header_timeout,
+        body_timeout=args.body_timeout,
+        max_queue=args.max_queue,
+        max_connections=args.max_connections,
+    )
     return 0
 
 
@@ -149,7 +183,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         level=logging.INFO if args.verbose else logging.WARNING,
         format="%(levelname)s %(name)s: %(message)s",
     )
-    from r1_cp_scoring.errors import ConfigError, CPScoringError
+    from r1_cp_scoring.errors import (
+        ConfigError,
+        GradingUnavailableError,
+        HarnessError,
+        MissingExtraError,
+    )
 
     try:
         if args.command == "ioi":
@@ -157,12 +196,15 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.command == "codeforces":
             return _codeforces(args)
         return _server(args)
-    except (OSError, ValueError, KeyError, ConfigError) as exc:
+    except HarnessError as exc:
+        print(f"r1-cp-scoring: the problem's harness is broken: {exc}", file=sys.stderr)
+        return 1
+    except GradingUnavailableError as exc:
+        print(f"r1-cp-scoring: could not grade: {exc}", file=sys.stderr)
+        return 3
+    except (OSError, ValueError, KeyError, ConfigError, MissingExtraError) as exc:
         print(f"r1-cp-scoring: {exc}", file=sys.stderr)
         return 2
-    except CPScoringError as exc:
-        print(f"r1-cp-scoring: {exc}", file=sys.stderr)
-        return 3
 
 
 if __name__ == "__main__":

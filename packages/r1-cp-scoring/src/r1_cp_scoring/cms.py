@@ -21,9 +21,26 @@ CMS semantics kept here:
   correct`, ...) and the cms_ioi package's for failures (`Time limit exceeded`, ...), which
   open-r1's clients parse.
 
-Not guaranteed: CMS isolates the manager from the contestant in separate sandboxes; here
-they share one (same uid), so a hostile submission could signal or read the manager.
-Time is wall clock and CPU of the whole run as the backend measures it.
+The manager out of the contestant's reach. CMS runs the manager in a sandbox of its own;
+here both share one sandbox and one uid, because a backend's job is one sandbox (a
+second one would need FIFOs shared between two jobs, which neither Piston nor a routed
+backend can offer). What keeps the judge's side closed instead, on every backend:
+- the manager and the small launcher that starts everything are non-dumpable (the
+  launcher by `prctl(PR_SET_DUMPABLE, 0)`, the manager because it is executed from an
+  execute-only file, which makes the kernel start it non-dumpable): a same-uid process
+  without CAP_SYS_PTRACE, which no sandboxed process has, can then neither ptrace them
+  nor open their `/proc/<pid>/mem`, `/proc/<pid>/fd/*` or `environ`; on the local
+  backend the seccomp filter denies ptrace and `process_vm_*` as a second wall;
+- the contestants start only after the manager is running and the whole test input has
+  been read, so they never see the input, nor a manager binary they could replace;
+- no verdict is parsed from a stream the contestant can write: every sandboxed process
+  can write to the run's stdout (through `/proc/1/fd/1`, the namespace's init), so the
+  launcher reports the manager's output behind a per-test secret that arrived first on
+  its stdin and lives only in its (non-dumpable) memory; a run without that line scores
+  0 (the contestant silenced its judge), never a forged score.
+Not guaranteed: a contestant can still signal the manager (same uid); a manager that
+dies by a signal scores the test 0, as a crash would. Time is wall clock and CPU of the
+whole run as the backend measures it. The launcher needs `python3` in the sandbox image.
 
 Data flow: a subtask row or a cms_ioi request -> `IOITask` -> `CMSJudge.evaluate`
 (compile once, cached) -> (score, status, feedback) per test -> `ioi.score_subtask`.
@@ -32,10 +49,12 @@ Data flow: a subtask row or a cms_ioi request -> `IOITask` -> `CMSJudge.evaluate
 from __future__ import annotations
 
 import asyncio
+import base64
+import binascii
 import collections
 import json
 import logging
-import shlex
+import secrets
 import weakref
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -50,6 +69,7 @@ from r1_cp_scoring._programs import (
     digest,
     run_binary,
     run_script,
+    run_sync,
 )
 from r1_cp_scoring.errors import ConfigError, HarnessError
 from r1_sandbox import RunResult, Sandbox, Status
@@ -233,14 +253,27 @@ class CMSJudge:
         units: Sequence[str],
         flags: Sequence[str] = CXX_FLAGS,
     ) -> Binary | CompileFailure:
-        """The cached build for `key`, compiling once even under concurrent callers."""
-        if key in self._builds:
-            self._builds.move_to_end(key)
-            return self._builds[key]
-        pending_key = (id(asyncio.get_running_loop()), key)
-        if pending_key in self._pending:
-            return await asyncio.shield(self._pending[pending_key])
-        future: asyncio.Future[Binary | CompileFailure] = asyncio.get_running_loop().create_future()
+        """The cached build for `key`, compiling once even under concurrent callers.
+
+        A caller cancelled during the compile (its client hung up) cancels only itself:
+        the callers waiting on the same build start it again.
+        """
+        loop = asyncio.get_running_loop()
+        pending_key = (id(loop), key)
+        while True:
+            if key in self._builds:
+                self._builds.move_to_end(key)
+                return self._builds[key]
+            waiting = self._pending.get(pending_key)
+            if waiting is None:
+                break
+            try:
+                return await asyncio.shield(waiting)
+            except asyncio.CancelledError:
+                task = asyncio.current_task()
+                if not waiting.cancelled() or (task is not None and task.cancelling()):
+                    raise  # we were cancelled ourselves, not the compile we waited on
+        future: asyncio.Future[Binary | CompileFailure] = loop.create_future()
         self._pending[pending_key] = future
         try:
             self.compiles += 1
@@ -250,6 +283,9 @@ class CMSJudge:
                 self._builds.popitem(last=False)
             future.set_result(built)
             return built
+        except asyncio.CancelledError:
+            future.cancel()  # the waiters compile again (see above)
+            raise
         except BaseException as exc:
             future.set_exception(exc)
             future.exception()  # retrieved: concurrent waiters re-raise it themselves
@@ -332,28 +368,23 @@ class CMSJudge:
             _parse_score(judged.stdout, "checker", task.problem_id), judged.stderr
         )
 
+    def evaluate_sync(
+        self, task: IOITask, submission: str, test_input: str, expected: str | None
+    ) -> Verdict:
+        """`evaluate` for sync callers."""
+        return run_sync(self.evaluate(task, submission, test_input, expected), self.box)
+
     async def _communication(self, task: IOITask, build: Binary, test_input: str) -> Verdict:
         manager = await self.manager(task)
         assert manager is not None  # task_type says so
-        n = task.num_processes
-        lines = []
-        manager_args = []
-        for i in range(n):
-            up, down = f"u{i}_to_m", f"m_to_u{i}"
-            lines.append(f"mkfifo {up} {down} || exit 125\n")
-            manager_args += [up, down]
-        for i in range(n):
-            arg = f" {i}" if n > 1 else ""
-            # The user's output end is opened read-write: that open never blocks, so no
-            # order in which the manager opens its two ends can deadlock the pair.
-            lines.append(f"./prog{arg} 1<>u{i}_to_m <m_to_u{i} 2>/dev/null &\n")
-        lines.append(f"exec ./manager {' '.join(map(shlex.quote, manager_args))}\n")
+        nonce = secrets.token_hex(16)
         result = check_not_se(
             await run_script(
                 self.box,
-                "".join(lines),
+                f"exec python3 launcher.py {task.num_processes}\n",
                 binaries={"prog": build, "manager": manager},
-                stdin=test_input,
+                files={"launcher.py": COMMUNICATION_LAUNCHER},
+                stdin=f"{nonce}\n{test_input}",
                 timeout=task.time_limit,
                 memory_mb=task.memory_limit,
             ),
@@ -362,9 +393,75 @@ class CMSJudge:
         failed = _failed_run(result)
         if failed is not None:
             return failed
+        report = launcher_report(result.stdout, nonce)
+        if report is None:
+            return Verdict(0.0, "RE", f"{FEEDBACK['RE']} (the manager's verdict never arrived)")
+        if report["manager_exit"] != 0:
+            return Verdict(0.0, "RE", f"{FEEDBACK['RE']} (manager exit {report['manager_exit']})")
         return verdict_from_score(
-            _parse_score(result.stdout, "manager", task.problem_id), result.stderr
+            _parse_score(report["stdout"], "manager", task.problem_id), report["stderr"]
         )
+
+
+#: Starts a Communication test inside the sandbox: `python3 launcher.py N`, with the
+#: per-test secret on the first line of stdin and the test input after it. Judge-side
+#: code: see the module docstring for what each step keeps out of the contestant's reach.
+COMMUNICATION_LAUNCHER = r"""
+import base64, ctypes, json, os, subprocess, sys
+ctypes.CDLL(None).prctl(4, 0, 0, 0, 0)  # PR_SET_DUMPABLE = 4: no ptrace, no /proc/<pid>/mem
+nonce = sys.stdin.buffer.readline().strip().decode()
+test_input = sys.stdin.buffer.read()  # all of it, before any contestant exists
+n = int(sys.argv[1])
+fifos = []
+for i in range(n):
+    os.mkfifo(f"u{i}_to_m")
+    os.mkfifo(f"m_to_u{i}")
+    fifos += [f"u{i}_to_m", f"m_to_u{i}"]
+os.chmod("manager", 0o111)  # execute-only: the kernel starts it non-dumpable
+manager = subprocess.Popen(
+    ["./manager", *fifos],
+    stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+)
+users = []
+for i in range(n):
+    arg = f" {i}" if n > 1 else ""
+    # The user's output end is opened read-write: that open never blocks, so no order
+    # in which the manager opens its two ends can deadlock the pair.
+    users.append(subprocess.Popen(
+        ["/bin/sh", "-c", f"exec ./prog{arg} 1<>u{i}_to_m <m_to_u{i} 2>/dev/null"],
+        stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+    ))
+out, err = manager.communicate(test_input)
+for user in users:
+    if user.poll() is None:
+        user.kill()
+    user.wait()
+report = {
+    "manager_exit": manager.returncode,
+    "users_exit": [user.returncode for user in users],
+    "stdout": out.decode("utf-8", "replace"),
+    "stderr": err.decode("utf-8", "replace")[-4000:],
+}
+sys.stdout.write(nonce + " " + base64.b64encode(json.dumps(report).encode()).decode() + "\n")
+"""
+
+
+def launcher_report(stdout: str, nonce: str) -> dict[str, Any] | None:
+    """The launcher's report in `stdout`: the line behind `nonce`, or None if none is valid.
+
+    Any other line, whoever wrote it, is ignored: only the launcher knows the nonce.
+    """
+    prefix = nonce + " "
+    for line in reversed(stdout.splitlines()):
+        if not line.startswith(prefix):
+            continue
+        try:
+            report = json.loads(base64.b64decode(line[len(prefix) :], validate=True))
+        except (binascii.Error, ValueError):
+            continue
+        if isinstance(report, dict) and {"manager_exit", "stdout", "stderr"} <= report.keys():
+            return report
+    return None
 
 
 _JUDGES: weakref.WeakKeyDictionary[Sandbox, CMSJudge] = weakref.WeakKeyDictionary()

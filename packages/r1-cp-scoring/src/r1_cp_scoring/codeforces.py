@@ -37,6 +37,7 @@ from r1_cp_scoring._programs import (
     digest,
     run_binary,
     run_script,
+    run_sync,
 )
 from r1_cp_scoring.batching import batches, check_batch_size
 from r1_cp_scoring.cms import judge_for
@@ -93,8 +94,17 @@ def _contest_tests(path: str, mtime: float) -> dict[str, list[dict[str, str]]]:
     return grouped
 
 
-def get_generated_tests(problem_id: str) -> list[dict[str, str]]:
-    """The generated tests of `problem_id` ("1234/A"); [] without $CF_TESTS_FOLDER or file."""
+async def get_generated_tests(problem_id: str) -> list[dict[str, str]]:
+    """The generated tests of `problem_id` ("1234/A"); [] without $CF_TESTS_FOLDER or file.
+
+    A coroutine, as open-r1's is (`await get_generated_tests(pid)`); the parquet file is
+    read in a thread so that a grader's event loop keeps serving other submissions.
+    """
+    return await asyncio.to_thread(get_generated_tests_sync, problem_id)
+
+
+def get_generated_tests_sync(problem_id: str) -> list[dict[str, str]]:
+    """`get_generated_tests` for callers without an event loop (the CLI, `problem_tests`)."""
     folder = os.environ.get("CF_TESTS_FOLDER")
     if not folder:
         return []
@@ -112,13 +122,19 @@ def get_generated_tests(problem_id: str) -> list[dict[str, str]]:
         raise ConfigError(f"id={problem_id!r}: expected 'CONTEST/INDEX' such as '1234/A'") from None
     if not os.path.exists(path):
         return []
-    return _contest_tests(path, os.path.getmtime(path)).get(str(problem_id), [])
+    return list(_contest_tests(path, os.path.getmtime(path)).get(str(problem_id), []))
 
 
 def problem_tests(problem: Mapping[str, Any]) -> list[dict[str, str]]:
     """Official tests followed by generated ones."""
     official = list(problem.get("official_tests") or [])
-    return official + get_generated_tests(str(problem.get("id", "")))
+    return official + get_generated_tests_sync(str(problem.get("id", "")))
+
+
+async def _all_tests(problem: Mapping[str, Any]) -> list[dict[str, str]]:
+    """`problem_tests`, awaited: the graders run in an event loop."""
+    official = list(problem.get("official_tests") or [])
+    return official + await get_generated_tests(str(problem.get("id", "")))
 
 
 # -- one test ------------------------------------------------------------------------------
@@ -326,7 +342,7 @@ async def grade_submission(
     """Run a non-empty submission on the problem's tests; stops at a failing batch if asked."""
     language = normalize_language(submission_language)
     size = check_batch_size(test_batch_size)
-    tests = problem_tests(problem)
+    tests = await _all_tests(problem)
     report = CFReport(tests=[CFTestResult(i) for i in range(len(tests))])
     if not tests:
         return report
@@ -375,7 +391,7 @@ async def score_submission(
     if scoring_mode not in SCORING_MODES:
         raise ConfigError(f"scoring_mode={scoring_mode!r}: must be one of {SCORING_MODES}")
     check_batch_size(test_batch_size)
-    if not problem_tests(problem_data):
+    if not await _all_tests(problem_data):
         return None
     if not submission:
         return no_submission_reward
@@ -388,3 +404,52 @@ async def score_submission(
         early_stop=scoring_mode == "pass_fail",
     )
     return report.score(scoring_mode, no_compile_reward)
+
+
+def grade_submission_sync(
+    client: Any,
+    problem: Mapping[str, Any],
+    submission: str,
+    submission_language: str = "cpp",
+    *,
+    test_batch_size: int = 1,
+    early_stop: bool = True,
+) -> CFReport:
+    """`grade_submission` for sync callers."""
+    return run_sync(
+        grade_submission(
+            client,
+            problem,
+            submission,
+            submission_language,
+            test_batch_size=test_batch_size,
+            early_stop=early_stop,
+        ),
+        client,
+    )
+
+
+def score_submission_sync(
+    client: Any,
+    problem_data: Mapping[str, Any],
+    submission: str,
+    test_batch_size: int = 1,
+    scoring_mode: ScoringMode = "weighted_sum",
+    no_compile_reward: float = -0.1,
+    no_submission_reward: float = -1.0,
+    submission_language: str = "cpp",
+) -> float | None:
+    """`score_submission` for sync callers."""
+    return run_sync(
+        score_submission(
+            client,
+            problem_data,
+            submission,
+            test_batch_size,
+            scoring_mode,
+            no_compile_reward,
+            no_submission_reward,
+            submission_language,
+        ),
+        client,
+    )

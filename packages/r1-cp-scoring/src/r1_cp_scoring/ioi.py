@@ -30,7 +30,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-from r1_cp_scoring._programs import default_sandbox
+from r1_cp_scoring._programs import default_sandbox, run_sync
 from r1_cp_scoring.batching import batches, check_batch_size
 from r1_cp_scoring.cms import IOITask, Verdict, judge_for
 from r1_cp_scoring.errors import (
@@ -290,7 +290,10 @@ async def score_subtask(
         problem=subtask.get("id"),
         subtask=subtask.get("subtask"),
         points=float(subtask.get("score") or 0.0),
-        score_precision=int(subtask.get("score_precision") or 2),
+        # `or 2` would turn a precision of 0 (whole points) into 2.
+        score_precision=2
+        if subtask.get("score_precision") is None
+        else int(subtask["score_precision"]),
         test_results=[
             cache[n] if cache is not None and n in cache else TestResult(test_name=n) for n in names
         ],
@@ -341,6 +344,44 @@ async def score_subtasks(
         )
         for subtask in subtasks
     ]
+
+
+def score_subtask_sync(
+    client: Any,
+    subtask: Mapping[str, Any],
+    submission: str,
+    test_case_run_cache: dict[str, TestResult] | None = None,
+    test_batch_size: int = 1,
+    *,
+    early_stop: bool = True,
+) -> SubtaskResult:
+    """`score_subtask` for sync callers."""
+    return run_sync(
+        score_subtask(
+            client,
+            subtask,
+            submission,
+            test_case_run_cache,
+            test_batch_size,
+            early_stop=early_stop,
+        ),
+        client,
+    )
+
+
+def score_subtasks_sync(
+    client: Any,
+    subtasks: Sequence[Mapping[str, Any]],
+    submission: str,
+    skip_mode: bool = True,
+    *,
+    test_batch_size: int | None = None,
+) -> list[SubtaskResult]:
+    """`score_subtasks` for sync callers."""
+    return run_sync(
+        score_subtasks(client, subtasks, submission, skip_mode, test_batch_size=test_batch_size),
+        client,
+    )
 
 
 def total_points(results: Sequence[SubtaskResult]) -> float:

@@ -44,6 +44,12 @@ class MorphCloudExecutionClient:
             return "0", f"Compilation error exit code 1\n{answer['compile']['stderr']}"
         return answer["run"]["stdout"].strip(), answer["run"]["stderr"]
 
+    def execute_sync(self, data: Mapping[str, Any]) -> tuple[str, str]:
+        """`execute` for sync callers."""
+        from r1_cp_scoring._programs import run_sync
+
+        return run_sync(self.execute(data), self.sandbox)
+
 
 def get_morph_client_from_env(session: Any = None) -> MorphCloudExecutionClient:
     """A client on the Morph backend; needs MORPH_API_KEY (and r1-sandbox's Morph settings)."""

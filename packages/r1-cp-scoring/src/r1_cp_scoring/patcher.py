@@ -71,18 +71,47 @@ def fix_python3_imports(source: str) -> str:
     for pattern, replacement in _PYTHON_RENAMES:
         source = re.sub(pattern, replacement, source, flags=re.MULTILINE)
     source = _FROM_FRACTIONS.sub(_drop_fractions_gcd, source)
-    if "math.gcd" in source and not re.search(r"^\s*import\s+math\b", source, re.MULTILINE):
-        source = "import math\n" + source
-    if "set_int_max_str_digits" in source:
-        return source
     lines = source.splitlines()
-    # After the last top-level import, so `from __future__` stays first.
-    last_import = -1
-    for i, line in enumerate(lines):
-        if re.match(r"(import\s+\w|from\s+\S+\s+import\s)", line):
-            last_import = i
-    lines[last_import + 1 : last_import + 1] = ["import sys", "sys.set_int_max_str_digits(0)"]
+    if "math.gcd" in source and not re.search(r"^\s*import\s+math\b", source, re.MULTILINE):
+        # After the `from __future__` imports: they must open the module, or Python refuses
+        # to compile it.
+        at = _after_future_imports(lines)
+        lines[at:at] = ["import math"]
+    if "set_int_max_str_digits" not in source:
+        at = _after_last_import(lines)
+        lines[at:at] = ["import sys", "sys.set_int_max_str_digits(0)"]
     return "\n".join(lines)
+
+
+_TOP_LEVEL_IMPORT = re.compile(r"(import\s+\w|from\s+\S+\s+import\s)")
+
+
+def _statement_end(lines: list[str], start: int) -> int:
+    """The index after the statement starting at `start` (a parenthesised import spans lines)."""
+    line = lines[start]
+    if "(" in line and ")" not in line:
+        for end in range(start + 1, len(lines)):
+            if ")" in lines[end]:
+                return end + 1
+    return start + 1
+
+
+def _after_future_imports(lines: list[str]) -> int:
+    """Where a new import may go: after the docstring and the `from __future__` lines."""
+    at = 0
+    for i, line in enumerate(lines):
+        if re.match(r"from\s+__future__\s+import\s", line):
+            at = _statement_end(lines, i)
+    return at
+
+
+def _after_last_import(lines: list[str]) -> int:
+    """After the last top-level import (so `from __future__` stays first), else the top."""
+    at = 0
+    for i, line in enumerate(lines):
+        if _TOP_LEVEL_IMPORT.match(line):
+            at = _statement_end(lines, i)
+    return max(at, _after_future_imports(lines))
 
 
 def fix_cpp_includes(source: str) -> str:

@@ -11,7 +11,8 @@ unavailable") with capped exponential backoff on another endpoint, then raises
 `PistonError`: an unreachable fleet is "could not grade", never a score of 0.
 
 The endpoint can be r1's own `r1-cp-scoring piston-server`, which speaks the same
-packages over the local sandbox.
+packages over the local sandbox; a server started with a token gets it as
+`Authorization: Bearer ...` (`token=`, or `R1_PISTON_TOKEN` for the client from env).
 
 Data flow: a cms_ioi / codeforces request from `ioi` / `codeforces` -> the least busy
 endpoint -> Piston's JSON answer -> back to the grader, which reads the score.
@@ -70,6 +71,7 @@ class PistonClient:
         max_requests_per_endpoint: requests in flight per endpoint.
         request_timeout: seconds one request may take (the package's own limits apply
             inside it).
+        token: bearer token of an `r1-cp-scoring piston-server` started with one.
     """
 
     def __init__(
@@ -80,6 +82,7 @@ class PistonClient:
         *,
         request_timeout: float = 300.0,
         base_delay: float = 1.0,
+        token: str | None = None,
     ) -> None:
         endpoints = [base_endpoint] if isinstance(base_endpoint, str) else list(base_endpoint)
         if not endpoints:
@@ -92,6 +95,7 @@ class PistonClient:
         self.max_requests_per_endpoint = max_requests_per_endpoint
         self.request_timeout = request_timeout
         self.base_delay = base_delay
+        self._headers = {"Authorization": f"Bearer {token}"} if token else {}
         self._session = session
         # Queues and sessions belong to one event loop; sync wrappers make one per call.
         self._tokens: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, asyncio.Queue[str]] = (
@@ -134,7 +138,9 @@ class PistonClient:
         """GET /runtimes of every endpoint."""
 
         async def one(endpoint: str) -> Any:
-            async with self.session.get(f"{endpoint.rstrip('/')}/runtimes") as response:
+            async with self.session.get(
+                f"{endpoint.rstrip('/')}/runtimes", headers=self._headers
+            ) as response:
                 return await response.json(content_type=None)
 
         return list(await asyncio.gather(*(one(e) for e in self.base_endpoints)))
@@ -152,7 +158,7 @@ class PistonClient:
             endpoint = await queue.get()
             try:
                 async with self.session.post(
-                    f"{endpoint.rstrip('/')}/execute", json=body
+                    f"{endpoint.rstrip('/')}/execute", json=body, headers=self._headers
                 ) as response:
                     answer = await response.json(content_type=None)
                     if response.status == 200 and isinstance(answer, dict):
@@ -175,6 +181,20 @@ class PistonClient:
                 await asyncio.sleep(delay)
         raise PistonError(f"Piston failed after {max_retries + 1} attempts; last: {last}")
 
+    def send_execute_sync(
+        self, data: dict[str, Any], language: str = "cms_ioi", max_retries: int = 5
+    ) -> dict[str, Any]:
+        """`send_execute` for sync callers."""
+        from r1_cp_scoring._programs import run_sync
+
+        return run_sync(self.send_execute(data, language, max_retries), self)
+
+    def get_supported_runtimes_sync(self) -> list[Any]:
+        """`get_supported_runtimes` for sync callers."""
+        from r1_cp_scoring._programs import run_sync
+
+        return run_sync(self.get_supported_runtimes(), self)
+
 
 def get_piston_client_from_env(session: aiohttp.ClientSession | None = None) -> PistonClient:
     """A `PistonClient` configured from `PISTON_ENDPOINTS` and friends (see module doc)."""
@@ -194,4 +214,9 @@ def get_piston_client_from_env(session: aiohttp.ClientSession | None = None) -> 
         endpoints = endpoints[rank::world]  # each GPU process its own share of the fleet
     random.shuffle(endpoints)
     per_endpoint = int(os.environ.get("PISTON_MAX_REQUESTS_PER_ENDPOINT", "1"))
-    return PistonClient(endpoints, session, max_requests_per_endpoint=per_endpoint)
+    return PistonClient(
+        endpoints,
+        session,
+        max_requests_per_endpoint=per_endpoint,
+        token=os.environ.get("R1_PISTON_TOKEN") or None,
+    )

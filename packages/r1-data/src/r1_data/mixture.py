@@ -289,7 +289,7 @@ def build_mixture(mixture: DatasetMixtureConfig) -> tuple[DatasetDict, MixtureRe
         result = combined.train_test_split(test_size=mixture.test_split_size, seed=seed)
     else:
         result = DatasetDict({"train": combined})
-    report.splits = {name: len(split) for name, split in result.items()}
+    report.splits = {str(name): len(split) for name, split in result.items()}
     logger.info("built dataset mixture:\n%s", report.table())
     return result, report
 

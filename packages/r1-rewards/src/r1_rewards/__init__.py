@@ -2,45 +2,72 @@
 
 Every reward follows TRL's convention, `fn(completions, **dataset_columns) -> list[float
 | None]`, with completions as strings or chat messages; each also has a per-sample form
-for other frameworks (`math_score`, `format_score`, ...) and verl has an adapter in
-`r1_rewards.verl`. Importing this package loads no training stack and starts nothing:
-the math worker pool starts on the first math reward call.
+for other frameworks (`math_score`, `format_score`, ...), a `*_details` form returning a
+`Verdict` (score, reason, extracted answer), and verl has an adapter in `r1_rewards.verl`.
+`RewardArgs` defines every reward option once; `from_strings` parses `FIELD=VALUE`
+options; `record_outcomes` counts ungraded and timed-out samples per reward. Importing
+this package loads no training stack and starts nothing: the math worker pool starts on
+the first math reward call.
 """
 
 from r1_rewards._completions import completion_text, completion_texts
 from r1_rewards.code import (
     binary_code_reward,
     cf_code_reward,
+    cf_code_reward_details,
     code_reward,
+    code_reward_details,
     extract_code,
     ioi_code_reward,
+    ioi_code_reward_details,
 )
-from r1_rewards.errors import MathWorkerError, MissingExtraError, RewardError, RewardInputError
+from r1_rewards.config import RewardArgs, from_strings, parse_value
+from r1_rewards.errors import (
+    MathWorkerError,
+    MissingExtraError,
+    RewardConfigError,
+    RewardError,
+    RewardInputError,
+)
 from r1_rewards.format_rewards import (
+    code_format_details,
     code_format_score,
+    format_details,
     format_reward,
     format_score,
     get_code_format_reward,
+    reasoning_steps_details,
     reasoning_steps_reward,
     reasoning_steps_score,
+    tag_count_details,
     tag_count_reward,
     tag_count_score,
 )
 from r1_rewards.length import (
+    cosine_scaled_details,
     cosine_scaled_score,
     get_cosine_scaled_reward,
     get_len_reward,
     len_reward,
+    len_reward_details,
 )
 from r1_rewards.math_accuracy import (
     accuracy_reward,
     get_accuracy_reward,
+    math_details,
     math_score,
     math_scores,
+    math_verdicts,
 )
-from r1_rewards.overlong import get_soft_overlong_punishment, overlong_score
-from r1_rewards.registry import REWARD_NAMES, RewardArgs, get_reward_funcs
-from r1_rewards.repetition import get_repetition_penalty_reward, repetition_score
+from r1_rewards.outcomes import record_outcomes
+from r1_rewards.overlong import get_soft_overlong_punishment, overlong_details, overlong_score
+from r1_rewards.registry import REWARD_NAMES, REWARDS, get_reward_funcs
+from r1_rewards.repetition import (
+    get_repetition_penalty_reward,
+    repetition_details,
+    repetition_score,
+)
+from r1_rewards.verdicts import Outcome, Reason, Verdict
 
 __version__ = "0.1.0"
 
@@ -74,15 +101,38 @@ __all__ = [
     "reasoning_steps_score",
     "repetition_score",
     "tag_count_score",
+    # verdicts: score, reason, extracted answer (per sample, and per batch for TRL inputs)
+    "Verdict",
+    "Reason",
+    "Outcome",
+    "math_details",
+    "math_verdicts",
+    "format_details",
+    "tag_count_details",
+    "reasoning_steps_details",
+    "code_format_details",
+    "cosine_scaled_details",
+    "repetition_details",
+    "overlong_details",
+    "len_reward_details",
+    "code_reward_details",
+    "ioi_code_reward_details",
+    "cf_code_reward_details",
+    # outcome counts for the trainer's metrics
+    "record_outcomes",
     # registry and configuration
     "REWARD_NAMES",
+    "REWARDS",
     "RewardArgs",
+    "from_strings",
+    "parse_value",
     # reading completions
     "completion_text",
     "completion_texts",
     # errors
     "MathWorkerError",
     "MissingExtraError",
+    "RewardConfigError",
     "RewardError",
     "RewardInputError",
 ]

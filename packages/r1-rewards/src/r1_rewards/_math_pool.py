@@ -10,8 +10,9 @@ Guarantees:
 - every parse/verify runs in the main thread of a worker process (see `_math_worker.py`),
   so math-verify's own timeouts work and results are the same from any calling thread;
 - every item has a hard wall-clock limit: a worker still busy with one item past it is
-  killed (SIGKILL), the item scores 0.0, the rest of its chunk goes back on the queue, and
-  a replacement starts in the background while the other workers keep going;
+  killed (SIGKILL), the item is `Reason.TIMED_OUT` (scored 0.0), the rest of its chunk
+  goes back on the queue, and a replacement starts in the background while the other
+  workers keep going;
 - workers are fresh interpreters (`subprocess`, never `fork`), started lazily on first use,
   kept for later batches, and ended at interpreter exit, when their parent dies
   (PR_SET_PDEATHSIG), or when their pipe closes.
@@ -47,13 +48,11 @@ from dataclasses import dataclass, field
 from multiprocessing.connection import Connection, wait
 from typing import Any
 
-from r1_rewards._math_worker import MODES
+from r1_rewards._math_worker import MODES, Graded
 from r1_rewards.errors import MathWorkerError
+from r1_rewards.verdicts import Reason
 
 logger = logging.getLogger(__name__)
-
-# Outcome of an item whose worker was killed for running past the limit.
-TIMED_OUT = "timed-out"
 
 # Items per chunk. Small enough that idle workers can steal work from a large group, large
 # enough that a GRPO group of 16 usually lands on one worker (one gold parse, shared verdicts).
@@ -185,12 +184,11 @@ class MathPool:
 
     # -- the batch loop -------------------------------------------------------------------
 
-    def run(
-        self, mode: str, pairs: Sequence[tuple[str, str]], timeout: float
-    ) -> list[int | str | None]:
-        """Grade (text, gold) pairs; returns one outcome per pair, in order.
+    def run(self, mode: str, pairs: Sequence[tuple[str, str]], timeout: float) -> list[Graded]:
+        """Grade (text, gold) pairs; returns one (Reason, extracted answer) per pair, in order.
 
-        Outcomes: 1, 0, None (could not grade), GOLD_UNPARSEABLE, or TIMED_OUT.
+        The worker's reasons, plus `Reason.TIMED_OUT` (killed past the limit) and
+        `Reason.WORKER_CRASHED` (the worker died on the item).
         """
         if mode not in MODES:
             raise ValueError(f"mode={mode!r} is not one of {MODES}")
@@ -258,10 +256,9 @@ class MathPool:
             # 3. Kill whoever is still on one item past the limit.
             now = time.monotonic()
             for worker in list(self._workers):
-                # `chunk` is empty between a chunk's last answer and its "done": not stuck.
                 if worker.busy and worker.chunk and now - worker.item_started > timeout:
                     uid, _ = worker.chunk[0]
-                    outcomes[uid] = TIMED_OUT
+                    outcomes[uid] = (Reason.TIMED_OUT, None)
                     remaining -= 1
                     logger.warning(
                         "math item timed out after %.1fs; killed worker %d",
@@ -283,17 +280,17 @@ class MathPool:
                 if message[0] == "ready":
                     worker.ready = True
                     self._startup_failures = 0
-                elif message[0] == "done":
-                    worker.chunk, worker.chunk_meta = [], None
                 else:
                     uid, outcome = message
                     outcomes[uid] = outcome
                     finished += 1
                     worker.chunk.pop(0)
                     worker.item_started = time.monotonic()
+                    if not worker.chunk:
+                        worker.chunk_meta = None  # the chunk is done: idle again
         except (EOFError, OSError):
-            # The worker died (segfault, OOM killer): its current item scores 0, the rest
-            # of its chunk is graded elsewhere.
+            # The worker died (segfault, OOM killer): its current item is WORKER_CRASHED
+            # (scored 0.0), the rest of its chunk is graded elsewhere.
             if not worker.ready:
                 self._startup_failures += 1
                 if self._startup_failures >= 3:
@@ -307,7 +304,7 @@ class MathPool:
             logger.warning("math worker %d died; replacing it", worker.proc.pid)
             if worker.busy and worker.chunk:
                 uid, _ = worker.chunk[0]
-                outcomes[uid] = 0
+                outcomes[uid] = (Reason.WORKER_CRASHED, None)
                 finished += 1
                 if worker.chunk[1:]:
                     chunks.appendleft((worker.chunk_meta[1], worker.chunk[1:]))  # type: ignore[index]

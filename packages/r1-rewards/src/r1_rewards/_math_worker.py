@@ -12,9 +12,13 @@ may hold CUDA contexts and locks that a forked child would inherit in a broken s
 talks to its parent over two pipes, one pickled message at a time:
 
     parent -> worker   (mode, gold, [(uid, text), ...], inner_timeout_s)   a chunk of work
-    worker -> parent   ("ready",) once, then (uid, outcome) per item, ("done",) per chunk
+    worker -> parent   ("ready",) once, then (uid, (Reason, answer)) per item
 
-Outcomes are small: 1 (correct), 0 (wrong), None (could not grade), or GOLD_UNPARSEABLE.
+The parent knows a chunk is finished when its last item is answered; no other message
+is needed, so no state exists in which a worker is neither idle nor on an item.
+
+Each item's result is small: a `Reason` (correct, wrong, no answer, gold unparseable,
+verify error) and math-verify's string of the extracted answer (None when there is none).
 
 Data flow: completion texts and gold answers from `_math_pool.MathPool.run` -> math-verify
 `parse` (gold once per chunk, cached) and `verify` (once per distinct answer) -> outcome
@@ -31,9 +35,10 @@ from collections import OrderedDict
 from multiprocessing.connection import Connection
 from typing import Any
 
-# Sent instead of a score when the gold answer itself cannot be parsed: the accuracy reward
-# turns it into None (skip the sample), the length rewards treat the sample as correct.
-GOLD_UNPARSEABLE = "gold-unparseable"
+from r1_rewards.verdicts import Reason
+
+#: What the worker sends back per item: why, and the extracted answer's text.
+Graded = tuple[Reason, str | None]
 
 # Grading modes. They reproduce, call for call, the two ways open-r1 uses math-verify:
 # `accuracy_reward` parses the gold with the default extraction targets and the answer with
@@ -112,31 +117,36 @@ class _Grader:
 
         return self._golds.get_or_compute((mode, gold), compute)
 
-    def grade(self, mode: str, gold: str, text: str, timeout: int) -> int | str | None:
+    def grade(self, mode: str, gold: str, text: str, timeout: int) -> Graded:
         gold_parsed = self._parse_gold(mode, gold, timeout)
         if len(gold_parsed) == 0:
-            return GOLD_UNPARSEABLE
+            return Reason.GOLD_UNPARSEABLE, None
         answer = self._parse(
             text,
             extraction_config=self._answer_config[mode],
             extraction_mode="first_match",
             parsing_timeout=timeout,
         )
+        if len(answer) == 0:
+            # verify() of nothing is False: the same 0.0 open-r1 gives, with its reason.
+            return Reason.NO_ANSWER, None
+        extracted = next((a for a in answer if isinstance(a, str)), str(answer[0]))
         # Answers that extract to the same text verify the same way: in a GRPO group most
         # completions end on one of a few answers, so the (slow) sympy comparison runs once
         # per distinct answer, not once per completion.
         key = (mode, gold, tuple(str(a) for a in answer), tuple(type(a).__name__ for a in answer))
 
-        def compute() -> int | None:
+        def compute() -> Reason:
             try:
                 if mode == "accuracy":
-                    return int(bool(self._verify(gold_parsed, answer, timeout_seconds=timeout)))
-                return int(bool(self._verify(answer, gold_parsed, timeout_seconds=timeout)))
+                    ok = self._verify(gold_parsed, answer, timeout_seconds=timeout)
+                else:
+                    ok = self._verify(answer, gold_parsed, timeout_seconds=timeout)
             except Exception:
-                # open-r1 scores a verify exception as None in the accuracy reward.
-                return None if mode == "accuracy" else 0
+                return Reason.VERIFY_ERROR
+            return Reason.CORRECT if ok else Reason.WRONG
 
-        return self._verdicts.get_or_compute(key, compute)
+        return self._verdicts.get_or_compute(key, compute), extracted
 
 
 def _die_with_parent() -> None:
@@ -176,13 +186,13 @@ def main(read_fd: int, write_fd: int, memory_mb: int) -> None:
             return  # the parent closed the pipe or died
         for uid, text in items:
             try:
-                outcome = grader.grade(mode, gold, text, timeout)
+                outcome: Graded = grader.grade(mode, gold, text, timeout)
             except BaseException:
-                outcome = 0
+                # A MemoryError under the address-space limit, a RecursionError in sympy:
+                # the completion is what made grading fail, so it is wrong, not ungraded.
+                outcome = Reason.WRONG, None
             if not _send(outbox, (uid, outcome)):
                 return
-        if not _send(outbox, ("done",)):
-            return
 
 
 def _send(outbox: Connection, message: tuple[Any, ...]) -> bool:

@@ -7,6 +7,10 @@ columns the rewards read (`solution` for the math rewards, `verification_info` f
 `completion_ids` for token counts). Rows are scored in batches, as a trainer would call
 the rewards; `len_reward` normalises lengths within each batch, as it does in training.
 
+Exit codes (the workspace's convention): 0 scored (whatever the completions earned),
+1 the job failed, 2 a usage, input or configuration error, 3 a required service (the math
+worker processes, a sandbox) was unavailable.
+
 Data flow: JSONL rows -> batches of (completions, columns) -> each reward function ->
 rows with a `rewards` dict written to --out, and a summary table on stdout.
 """
@@ -14,14 +18,19 @@ rows with a `rewards` dict written to --out, and a summary table on stdout.
 from __future__ import annotations
 
 import argparse
-import dataclasses
 import json
 import math
 import sys
 from pathlib import Path
 from typing import Any
 
-from r1_rewards.errors import RewardError
+from r1_rewards.errors import (
+    MathWorkerError,
+    MissingExtraError,
+    RewardConfigError,
+    RewardError,
+    RewardInputError,
+)
 
 
 def make_parser() -> argparse.ArgumentParser:
@@ -53,41 +62,13 @@ def make_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _coerce(field: dataclasses.Field[Any], raw: str) -> Any:
-    """A --set value converted to the type of the RewardArgs field it sets."""
-    annotation = str(field.type)  # a string: registry.py postpones its annotations
-    if raw.lower() in ("none", "null") and "None" in annotation:
-        return None
-    if annotation == "bool":
-        if raw.lower() in ("true", "1", "yes"):
-            return True
-        if raw.lower() in ("false", "0", "no"):
-            return False
-        raise ValueError(f"--set {field.name}={raw!r}: expected true or false")
-    try:
-        if annotation.startswith("int"):
-            return int(raw)
-        if annotation.startswith("float"):
-            return float(raw)
-    except ValueError:
-        raise ValueError(f"--set {field.name}={raw!r}: expected {annotation}") from None
-    return raw
-
-
 def _settings(pairs: list[str]) -> dict[str, Any]:
-    from r1_rewards.registry import RewardArgs
+    from r1_rewards.config import RewardArgs, from_strings
 
-    fields = {f.name: f for f in dataclasses.fields(RewardArgs)}
-    values: dict[str, Any] = {}
-    for pair in pairs:
-        name, sep, raw = pair.partition("=")
-        if not sep:
-            raise ValueError(f"--set {pair!r}: expected FIELD=VALUE")
-        if name not in fields or name == "reward_funcs":
-            valid = ", ".join(n for n in fields if n != "reward_funcs")
-            raise ValueError(f"--set {name}: unknown field; valid fields are {valid}")
-        values[name] = _coerce(fields[name], raw)
-    return values
+    try:
+        return from_strings(pairs, RewardArgs, exclude=("reward_funcs",))
+    except RewardError as error:
+        raise RewardConfigError(f"--set {error}") from None
 
 
 def _read_rows(path: Path, completion_column: str) -> list[dict[str, Any]]:
@@ -170,13 +151,41 @@ def score(args: argparse.Namespace) -> int:
     return 0
 
 
+def _exit_code(error: BaseException) -> int | None:
+    """The exit code of an error by the convention, or None for an unexpected one."""
+    if isinstance(error, RewardConfigError | RewardInputError | MissingExtraError):
+        return 2
+    if isinstance(error, MathWorkerError):
+        return 3
+    sandbox = sys.modules.get("r1_sandbox")
+    if sandbox is not None:
+        if isinstance(error, sandbox.ContainmentUnavailableError):
+            return 3
+        if isinstance(error, sandbox.SandboxError):
+            return 2  # a backend that cannot be built as configured, an unknown language
+    cp = sys.modules.get("r1_cp_scoring")
+    if cp is not None:
+        if isinstance(error, cp.GradingUnavailableError):
+            return 3
+        if isinstance(error, cp.ConfigError | cp.MissingExtraError):
+            return 2
+    if isinstance(error, RewardError):
+        return 1
+    if isinstance(error, ValueError | TypeError):
+        return 2  # the file or a flag: what `score` checks before it grades anything
+    return None
+
+
 def main(argv: list[str] | None = None) -> int:
     args = make_parser().parse_args(argv)
     try:
         return score(args)
-    except (ValueError, TypeError, RewardError) as error:
+    except Exception as error:
+        code = _exit_code(error)
+        if code is None:
+            raise
         print(f"r1-rewards: error: {error}", file=sys.stderr)
-        return 2
+        return code
 
 
 if __name__ == "__main__":

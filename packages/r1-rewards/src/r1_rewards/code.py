@@ -34,11 +34,13 @@ import atexit
 import logging
 import re
 import threading
-from collections.abc import Sequence
+from collections.abc import Coroutine, Sequence
 from typing import Any, Literal
 
 from r1_rewards._completions import column, completion_texts
 from r1_rewards.errors import MissingExtraError, RewardInputError
+from r1_rewards.outcomes import record
+from r1_rewards.verdicts import Reason, Verdict
 
 logger = logging.getLogger(__name__)
 
@@ -110,17 +112,17 @@ def output_matches(actual: str, expected: str) -> bool:
     return [line.strip() for line in _lines(actual)] == [line.strip() for line in _lines(expected)]
 
 
-def code_scores(
+def code_verdicts(
     codes: Sequence[str],
-    infos: Sequence[dict[str, Any]],
+    infos: Sequence[Any],
     *,
     provider_type: str = "local",
     num_parallel: int = 2,
     test_timeout: float = DEFAULT_TEST_TIMEOUT,
     memory_mb: int = 512,
     **router_urls: Any,
-) -> list[float | None]:
-    """Pass fraction of each program on its `verification_info` tests (None: not graded)."""
+) -> list[Verdict]:
+    """The verdict of each program on its `verification_info` tests (pass fraction)."""
     try:
         from r1_sandbox import Job, SandboxError, Status, get_language
     except ImportError:
@@ -128,25 +130,35 @@ def code_scores(
     box = _sandbox("code_reward", provider_type, num_parallel, router_urls)
     jobs: list[Any] = []
     owners: list[tuple[int, str]] = []  # (sample, expected output) per job
-    scores: list[float | None] = [0.0] * len(codes)
+    verdicts: list[Verdict | None] = [None] * len(codes)
     for i, (code, info) in enumerate(zip(codes, infos, strict=True)):
+        if not isinstance(info, dict):
+            verdicts[i] = _not_graded(
+                "code_reward",
+                i,
+                Reason.GRADER_ERROR,
+                f"verification_info is a {type(info).__name__}, not a dict with 'language' "
+                "and 'test_cases'",
+            )
+            continue
         cases = info.get("test_cases") or []
         if not cases:
-            scores[i] = None  # nothing to grade against
+            verdicts[i] = Verdict(None, Reason.NO_TESTS)  # nothing to grade against
             continue
         if not code.strip():
-            continue  # no program: every test fails
+            verdicts[i] = Verdict(0.0, Reason.NO_CODE)  # no program: every test fails
+            continue
+        language = info.get("language") or "python"
         try:
-            get_language(info.get("language") or "python")
+            get_language(language)
         except SandboxError as exc:
-            logger.warning("code_reward: sample %d cannot be graded: %s", i, exc)
-            scores[i] = None
+            verdicts[i] = _not_graded("code_reward", i, Reason.UNSUPPORTED_LANGUAGE, str(exc))
             continue
         for case in cases:
             jobs.append(
                 Job(
                     code,
-                    info.get("language") or "python",
+                    language,
                     str(case.get("input", "")),
                     timeout=test_timeout,
                     memory_mb=memory_mb,
@@ -155,46 +167,78 @@ def code_scores(
             owners.append((i, str(case.get("output", ""))))
     results = box.run_batch_sync(jobs) if jobs else []
     passed = [0] * len(codes)
-    failed_sandbox = [False] * len(codes)
+    sandbox_errors: dict[int, str] = {}
     for (i, expected), result in zip(owners, results, strict=True):
         if result.status is Status.SE:
-            failed_sandbox[i] = True
+            sandbox_errors.setdefault(i, result.message)
         elif result.status is Status.OK and output_matches(result.stdout, expected):
             passed[i] += 1
-    graded = {i for i, _ in owners}
-    for i, info in enumerate(infos):
-        if i not in graded:
+    for i in {i for i, _ in owners}:
+        if i in sandbox_errors:
+            verdicts[i] = Verdict(None, Reason.SANDBOX_ERROR, codes[i], sandbox_errors[i])
             continue
-        if failed_sandbox[i]:
-            scores[i] = None
-            continue
-        scores[i] = passed[i] / len(info["test_cases"])
-    n_failed = sum(failed_sandbox)
-    if n_failed:
-        logger.warning(
-            "code_reward: the sandbox could not grade %d of %d samples", n_failed, len(codes)
+        total = len(infos[i]["test_cases"])
+        verdicts[i] = Verdict(
+            passed[i] / total, Reason.TESTS_RUN, codes[i], f"{passed[i]} of {total} tests passed"
         )
-    return scores
+    if sandbox_errors:
+        logger.warning(
+            "code_reward: the sandbox could not grade %d of %d samples (first: %s)",
+            len(sandbox_errors),
+            len(codes),
+            next(iter(sandbox_errors.values())),
+        )
+    return [v if v is not None else Verdict(None, Reason.GRADER_ERROR) for v in verdicts]
+
+
+def code_scores(codes: Sequence[str], infos: Sequence[Any], **options: Any) -> list[float | None]:
+    """Pass fraction of each program on its `verification_info` tests (None: not graded)."""
+    return [v.score for v in code_verdicts(codes, infos, **options)]
+
+
+def _not_graded(reward: str, row: int, reason: Reason, detail: str) -> Verdict:
+    """A None verdict, logged with the row and the cause (TRL skips the sample)."""
+    logger.warning("%s: row %d not graded (%s): %s", reward, row, reason.value, detail)
+    return Verdict(None, reason, detail=detail)
 
 
 def _code_inputs(
     reward: str, completions: Sequence[Any], enforce_same_language: bool, kwargs: dict[str, Any]
-) -> tuple[list[str], list[dict[str, Any]]]:
+) -> tuple[list[str], list[Any]]:
     infos = column(kwargs, "verification_info", len(completions), reward)
-    for info in infos:
-        if not isinstance(info, dict):
-            raise RewardInputError(
-                f"{reward}: each verification_info must be a dict with 'language' and "
-                f"'test_cases', got {type(info).__name__}"
-            )
-    languages = [info.get("language") or "python" for info in infos]
+    languages = [
+        (info.get("language") or "python") if isinstance(info, dict) else None for info in infos
+    ]
     if enforce_same_language and len(set(languages)) > 1:
         raise RewardInputError(
-            f"{reward}: enforce_same_language=True but the batch mixes {sorted(set(languages))}"
+            f"{reward}: enforce_same_language=True but the batch mixes "
+            f"{sorted(str(lang) for lang in set(languages))}"
         )
     texts = completion_texts(completions, message="last")
     codes = [extract_code(text, lang) for text, lang in zip(texts, languages, strict=True)]
     return codes, list(infos)
+
+
+def code_reward_details(
+    completions: Sequence[Any],
+    num_parallel: int = 2,
+    provider_type: str = "local",
+    enforce_same_language: bool = False,
+    *,
+    test_timeout: float = DEFAULT_TEST_TIMEOUT,
+    **kwargs: Any,
+) -> list[Verdict]:
+    """`code_reward` with each score's reason, the extracted program and the tests passed."""
+    codes, infos = _code_inputs("code_reward", completions, enforce_same_language, kwargs)
+    return code_verdicts(
+        codes,
+        infos,
+        provider_type=provider_type,
+        num_parallel=num_parallel,
+        test_timeout=test_timeout,
+        e2b_router_url=kwargs.get("e2b_router_url"),
+        morph_router_url=kwargs.get("morph_router_url"),
+    )
 
 
 def code_reward(
@@ -210,18 +254,20 @@ def code_reward(
 
     `provider_type`: "local" (r1-sandbox's local sandbox, the default), "e2b", "morph" or
     "piston"; `e2b_router_url` / `morph_router_url` send the runs through a router.
-    Returns None for a sample the sandbox could not grade (TRL skips it).
+    `enforce_same_language`: raise `RewardInputError` when a batch mixes languages (as
+    open-r1 does); otherwise each sample runs in its own `verification_info` language.
+    Returns None for a sample that could not be graded (TRL skips it), with a logged reason.
     """
-    codes, infos = _code_inputs("code_reward", completions, enforce_same_language, kwargs)
-    return code_scores(
-        codes,
-        infos,
-        provider_type=provider_type,
-        num_parallel=num_parallel,
+    verdicts = code_reward_details(
+        completions,
+        num_parallel,
+        provider_type,
+        enforce_same_language,
         test_timeout=test_timeout,
-        e2b_router_url=kwargs.get("e2b_router_url"),
-        morph_router_url=kwargs.get("morph_router_url"),
+        **kwargs,
     )
+    record("code_reward", verdicts)
+    return [v.score for v in verdicts]
 
 
 def binary_code_reward(
@@ -234,15 +280,16 @@ def binary_code_reward(
     **kwargs: Any,
 ) -> list[float | None]:
     """1.0 when the extracted program passes every test case (score > 0.99), else 0.0."""
-    scores = code_reward(
+    verdicts = code_reward_details(
         completions,
-        num_parallel=num_parallel,
-        provider_type=provider_type,
-        enforce_same_language=enforce_same_language,
+        num_parallel,
+        provider_type,
+        enforce_same_language,
         test_timeout=test_timeout,
         **kwargs,
     )
-    return [None if s is None else (1.0 if s > 0.99 else 0.0) for s in scores]
+    record("binary_code_reward", verdicts)
+    return [None if v.score is None else (1.0 if v.score > 0.99 else 0.0) for v in verdicts]
 
 
 def _cp_scoring(reward: str) -> Any:
@@ -254,24 +301,33 @@ def _cp_scoring(reward: str) -> Any:
     return r1_cp_scoring
 
 
-def _cp_client(reward: str, provider_type: str) -> Any:
-    """The grader's client: None (local sandbox), a Piston or a Morph client."""
+_CP_PROVIDERS = ("local", "piston", "morph")
+
+
+def _cp_client(reward: str, provider_type: str, options: dict[str, Any]) -> Any:
+    """What the graders run on: None (the local sandbox), a Piston client, or Morph.
+
+    For Codeforces, Morph is r1-sandbox's Morph backend (or the `morph_router_url`
+    router), which the grader runs like any sandbox; IOI gets the `cms_ioi` client
+    (`MorphCloudExecutionClient`) over the same backend.
+    """
     cp = _cp_scoring(reward)
+    if provider_type not in _CP_PROVIDERS:
+        raise RewardInputError(
+            f"{reward}: provider_type={provider_type!r} is not one of "
+            f"{', '.join(map(repr, _CP_PROVIDERS))}"
+        )
     if provider_type == "local":
         return None
-    if provider_type not in ("piston", "morph"):
-        raise RewardInputError(
-            f"{reward}: provider_type={provider_type!r} is not one of 'local', 'piston', 'morph'"
-        )
+    if provider_type == "morph":
+        box = _sandbox(reward, "morph", int(options.get("num_parallel") or 2), options)
+        return box if reward == "cf_code_reward" else cp.MorphCloudExecutionClient(sandbox=box)
     with _SANDBOXES_LOCK:
         # One client per process, as open-r1 caches it: endpoint lookups (squeue) and
         # per-endpoint bounds are shared by every reward call.
         key = ("cp-client", provider_type)
         if key not in _SANDBOXES:
-            if provider_type == "piston":
-                _SANDBOXES[key] = cp.get_piston_client_from_env()
-            else:
-                _SANDBOXES[key] = cp.get_morph_client_from_env()
+            _SANDBOXES[key] = cp.get_piston_client_from_env()
         return _SANDBOXES[key]
 
 
@@ -285,26 +341,72 @@ def _rows(kwargs: dict[str, Any], n: int) -> list[dict[str, Any]]:
     return [{k: v[i] for k, v in columns.items()} for i in range(n)]
 
 
-def _gather_scores(reward: str, coros: list[Any], client: Any) -> list[float | None]:
-    """Run the graders concurrently; an ungradable sample (infrastructure) scores None."""
+def _gather_verdicts(
+    reward: str, coros: list[Coroutine[Any, Any, Verdict] | Verdict], client: Any
+) -> list[Verdict]:
+    """Run the graders concurrently; a row the grader fails on is None with its reason.
+
+    One bad row (a broken checker, a missing column, a provider that dropped the request)
+    must not take the other rows of the step down with it: its error becomes a None
+    verdict, logged with the row. An optional dependency that is missing still raises.
+    """
     from r1_cp_scoring import GradingUnavailableError
     from r1_sandbox import run_coroutine_sync
 
-    async def guarded(coro: Any) -> float | None:
+    async def guarded(row: int, coro: Coroutine[Any, Any, Verdict] | Verdict) -> Verdict:
+        if isinstance(coro, Verdict):
+            return coro
         try:
             return await coro
+        except ImportError:
+            raise
         except GradingUnavailableError as exc:
-            logger.warning("%s: a sample could not be graded: %s", reward, exc)
-            return None
+            return _not_graded(reward, row, Reason.SANDBOX_ERROR, f"{type(exc).__name__}: {exc}")
+        except Exception as exc:
+            return _not_graded(reward, row, Reason.GRADER_ERROR, f"{type(exc).__name__}: {exc}")
 
-    async def everything() -> list[float | None]:
+    async def everything() -> list[Verdict]:
         try:
-            return list(await asyncio.gather(*(guarded(c) for c in coros)))
+            return list(await asyncio.gather(*(guarded(i, c) for i, c in enumerate(coros))))
         finally:
             if hasattr(client, "aclose"):
                 await client.aclose()  # its HTTP session belongs to this call's event loop
 
     return run_coroutine_sync(everything())
+
+
+def ioi_code_reward_details(
+    completions: Sequence[Any],
+    test_batch_size: int = 1,
+    provider_type: str = "local",
+    **kwargs: Any,
+) -> list[Verdict]:
+    """`ioi_code_reward` with each score's reason and the extracted program."""
+    cp = _cp_scoring("ioi_code_reward")
+    from r1_cp_scoring.batching import check_batch_size
+
+    check_batch_size(test_batch_size)
+    client = _cp_client("ioi_code_reward", provider_type, kwargs)
+    n = len(completions)
+    ids = column(kwargs, "id", n, "ioi_code_reward")
+    texts = completion_texts(completions, message="last")
+    codes = [
+        cp.add_includes(extract_code(t, "cpp"), str(pid)) for t, pid in zip(texts, ids, strict=True)
+    ]
+    raw = [extract_code(t, "cpp") for t in texts]
+
+    async def one(row: dict[str, Any], code: str, extracted: str) -> Verdict:
+        result = await cp.score_subtask(client, row, code, test_batch_size=test_batch_size)
+        if not extracted:
+            return Verdict(float(result.score), Reason.NO_CODE)
+        detail = f"subtask {result.subtask}: {result.status}"
+        return Verdict(float(result.score), Reason.TESTS_RUN, extracted, detail)
+
+    rows = _rows(kwargs, n)
+    coros: list[Coroutine[Any, Any, Verdict] | Verdict] = [
+        one(r, c, e) for r, c, e in zip(rows, codes, raw, strict=True)
+    ]
+    return _gather_verdicts("ioi_code_reward", coros, client)
 
 
 def ioi_code_reward(
@@ -319,25 +421,80 @@ def ioi_code_reward(
     `time_limit`, `memory_limit`, ...); the reward is the minimum test score of the
     subtask (CMS). `test_batch_size` tests run at once with early stop (-1: all).
     `provider_type`: "local" (default), "piston" (`PISTON_ENDPOINTS`) or "morph".
-    None for a sample the infrastructure could not grade.
+    None, with a logged reason, for a row the grader or the provider could not grade.
     """
-    cp = _cp_scoring("ioi_code_reward")
-    client = _cp_client("ioi_code_reward", provider_type)
+    verdicts = ioi_code_reward_details(completions, test_batch_size, provider_type, **kwargs)
+    record("ioi_code_reward", verdicts)
+    return [v.score for v in verdicts]
+
+
+def cf_code_reward_details(
+    completions: Sequence[Any],
+    test_batch_size: int = 1,
+    patch_code: bool = False,
+    scoring_mode: Literal["pass_fail", "partial", "weighted_sum"] = "weighted_sum",
+    provider_type: str = "local",
+    **kwargs: Any,
+) -> list[Verdict]:
+    """`cf_code_reward` with each score's reason and the extracted program."""
+    cp = _cp_scoring("cf_code_reward")
+    from r1_cp_scoring.batching import check_batch_size
+    from r1_cp_scoring.codeforces import SCORING_MODES, normalize_language
+
+    if scoring_mode not in SCORING_MODES:
+        raise RewardInputError(
+            f"cf_code_reward: scoring_mode={scoring_mode!r} is not one of {SCORING_MODES}"
+        )
+    check_batch_size(test_batch_size)
+    client = _cp_client("cf_code_reward", provider_type, kwargs)
     n = len(completions)
-    ids = column(kwargs, "id", n, "ioi_code_reward")
+    column_given = kwargs.get("language") is not None
+    languages = list(kwargs["language"]) if column_given else [None] * n
+    if not column_given:
+        logger.warning(
+            "cf_code_reward: the data set has no 'language' column; %d rows not graded", n
+        )
     texts = completion_texts(completions, message="last")
-    codes = [
-        cp.add_includes(extract_code(t, "cpp"), str(pid)) for t, pid in zip(texts, ids, strict=True)
-    ]
-
-    async def one(row: dict[str, Any], code: str) -> float:
-        result = await cp.score_subtask(client, row, code, test_batch_size=test_batch_size)
-        return float(result.score)
-
     rows = _rows(kwargs, n)
-    return _gather_scores(
-        "ioi_code_reward", [one(r, c) for r, c in zip(rows, codes, strict=True)], client
-    )
+
+    async def one(row: dict[str, Any], code: str, language: str) -> Verdict:
+        score = await cp.score_submission(
+            client,
+            row,
+            code,
+            test_batch_size=test_batch_size,
+            scoring_mode=scoring_mode,
+            submission_language=language,
+        )
+        if score is None:
+            return Verdict(None, Reason.NO_TESTS)
+        if not code:
+            return Verdict(float(score), Reason.NO_CODE)
+        return Verdict(float(score), Reason.TESTS_RUN, code)
+
+    coros: list[Coroutine[Any, Any, Verdict] | Verdict] = []
+    for i, (text, language, row) in enumerate(zip(texts, languages, rows, strict=True)):
+        # open-r1 cannot grade a row without a language (its grader rejects it, and the
+        # reward is None); scoring it as "no code" (-1.0) would punish the model for
+        # the data set.
+        if not language:
+            if column_given:
+                coros.append(
+                    _not_graded("cf_code_reward", i, Reason.NO_LANGUAGE, "the row has no language")
+                )
+            else:  # logged once above
+                coros.append(Verdict(None, Reason.NO_LANGUAGE, detail="no 'language' column"))
+            continue
+        try:
+            normalize_language(language)
+        except cp.ConfigError as exc:
+            coros.append(_not_graded("cf_code_reward", i, Reason.UNSUPPORTED_LANGUAGE, str(exc)))
+            continue
+        code = extract_code(text, language)
+        if patch_code:
+            code = cp.patch_code(code, language)
+        coros.append(one(row, code, language))
+    return _gather_verdicts("cf_code_reward", coros, client)
 
 
 def cf_code_reward(
@@ -353,27 +510,12 @@ def cf_code_reward(
     The `language` column ("python" / "cpp") picks the fence and the compiler; scores are
     open-r1's (no tests: None, no code: -1.0, compile error: -0.1, `scoring_mode`
     pass_fail / partial / weighted_sum). `patch_code` applies r1-cp-scoring's repairs.
-    None also for a sample the infrastructure could not grade.
+    `provider_type`: "local" (default), "piston" (`PISTON_ENDPOINTS`) or "morph"
+    (r1-sandbox's Morph backend, or `morph_router_url`). None, with a logged reason, for
+    a row without a language and for a row the grader or the provider could not grade.
     """
-    cp = _cp_scoring("cf_code_reward")
-    client = _cp_client("cf_code_reward", provider_type)
-    n = len(completions)
-    languages = list(kwargs["language"]) if kwargs.get("language") is not None else [None] * n
-    texts = completion_texts(completions, message="last")
-    codes = []
-    for text, language in zip(texts, languages, strict=True):
-        code = extract_code(text, language)
-        codes.append(cp.patch_code(code, language) if patch_code and language else code)
-    rows = _rows(kwargs, n)
-    coros = [
-        cp.score_submission(
-            client,
-            row,
-            code,
-            test_batch_size=test_batch_size,
-            scoring_mode=scoring_mode,
-            submission_language=row.get("language") or "cpp",
-        )
-        for row, code in zip(rows, codes, strict=True)
-    ]
-    return _gather_scores("cf_code_reward", coros, client)
+    verdicts = cf_code_reward_details(
+        completions, test_batch_size, patch_code, scoring_mode, provider_type, **kwargs
+    )
+    record("cf_code_reward", verdicts)
+    return [v.score for v in verdicts]

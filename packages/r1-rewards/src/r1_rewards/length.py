@@ -27,8 +27,9 @@ from collections.abc import Callable, Sequence
 from typing import Any, Literal
 
 from r1_rewards._completions import column, completion_texts, named_partial
-from r1_rewards._math_worker import GOLD_UNPARSEABLE
 from r1_rewards.math_accuracy import grade
+from r1_rewards.outcomes import record
+from r1_rewards.verdicts import Reason, Verdict
 
 Unit = Literal["chars", "tokens"]
 
@@ -42,11 +43,42 @@ def _lengths(texts: list[str], unit: Unit, kwargs: dict[str, Any], reward: str) 
     raise ValueError(f"unit={unit!r} is not one of 'chars', 'tokens'")
 
 
-def _correctness(texts: list[str], golds: list[str], timeout: float | None) -> list[bool | None]:
-    """True/False per completion; None where the gold cannot be parsed."""
-    outcomes = grade(texts, golds, mode="length", timeout=timeout)
-    # A timed-out item is wrong: no verdict means no credit.
-    return [None if o == GOLD_UNPARSEABLE else o == 1 for o in outcomes]
+def _correctness(
+    texts: Sequence[str], golds: Sequence[str], timeout: float | None
+) -> list[tuple[Reason, str | None]]:
+    """(Reason, extracted answer) per completion, graded as open-r1's length rewards grade."""
+    return grade(texts, golds, mode="length", timeout=timeout)
+
+
+def len_reward_details(
+    completions: Sequence[Any],
+    solution: Sequence[str] | None = None,
+    *,
+    unit: Unit = "chars",
+    timeout: float | None = None,
+    **kwargs: Any,
+) -> list[Verdict]:
+    """`len_reward` with each score's reason (the length reward is relative to its batch)."""
+    texts = completion_texts(completions)
+    golds = column({**kwargs, "solution": solution}, "solution", len(texts), "len_reward")
+    lengths = _lengths(texts, unit, kwargs, "len_reward")
+    graded = _correctness(texts, golds, timeout)
+    if not lengths:
+        return []
+    shortest, longest = min(lengths), max(lengths)
+    verdicts = []
+    for length, (reason, answer) in zip(lengths, graded, strict=True):
+        if shortest == longest:
+            score = 0.0
+        else:
+            lam = 0.5 - (length - shortest) / (longest - shortest)
+            # An unparseable gold counts as correct (as in open-r1); a timeout, a crash or
+            # a verify error is no verdict, hence no credit.
+            ok = reason in (Reason.CORRECT, Reason.GOLD_UNPARSEABLE)
+            score = float(lam if ok else min(0.0, lam))
+        detail = f"length {length} {unit} in [{shortest}, {longest}]"
+        verdicts.append(Verdict(score, reason, answer, detail))
+    return verdicts
 
 
 def len_reward(
@@ -62,20 +94,9 @@ def len_reward(
     Samples whose gold cannot be parsed count as correct (as in open-r1). When every
     completion has the same length, all rewards are 0.0.
     """
-    texts = completion_texts(completions)
-    golds = column({**kwargs, "solution": solution}, "solution", len(texts), "len_reward")
-    lengths = _lengths(texts, unit, kwargs, "len_reward")
-    correct = _correctness(texts, golds, timeout)
-    if not lengths:
-        return []
-    shortest, longest = min(lengths), max(lengths)
-    if shortest == longest:
-        return [0.0] * len(texts)
-    rewards = []
-    for length, ok in zip(lengths, correct, strict=True):
-        lam = 0.5 - (length - shortest) / (longest - shortest)
-        rewards.append(float(lam if ok in (True, None) else min(0.0, lam)))
-    return rewards
+    verdicts = len_reward_details(completions, solution, unit=unit, timeout=timeout, **kwargs)
+    record("len_reward", verdicts)
+    return [float(v.score or 0.0) for v in verdicts]
 
 
 def get_len_reward(
@@ -109,6 +130,33 @@ def cosine_scaled_score(
     return float(long + 0.5 * (short - long) * (1.0 + cosine))
 
 
+def _cosine_verdict(
+    length: int, reason: Reason, answer: str | None, params: dict[str, Any]
+) -> Verdict:
+    detail = f"length {length} of max_len {params.get('max_len', 1000)}"
+    if reason is Reason.GOLD_UNPARSEABLE:
+        # An unparseable gold scores 1.0, as in open-r1 (the sample is not penalised).
+        return Verdict(1.0, reason, answer, detail)
+    score = cosine_scaled_score(length, reason is Reason.CORRECT, **params)
+    return Verdict(score, reason, answer, detail)
+
+
+def cosine_scaled_details(
+    text: str,
+    gold: str,
+    *,
+    length: int | None = None,
+    timeout: float | None = None,
+    **params: Any,
+) -> Verdict:
+    """The cosine-scaled verdict of one completion; `length` defaults to its characters.
+
+    `params` are `cosine_scaled_score`'s (`min_value_wrong`, ..., `max_len`).
+    """
+    ((reason, answer),) = _correctness([text], [gold], timeout)
+    return _cosine_verdict(len(text) if length is None else length, reason, answer, params)
+
+
 class _CosineScaledReward:
     """Picklable cosine-scaled reward with its parameters (`__name__` as in open-r1)."""
 
@@ -119,19 +167,27 @@ class _CosineScaledReward:
         self.timeout = timeout
         self.params = params
 
-    def __call__(
+    def details(
         self, completions: Sequence[Any], solution: Sequence[str] | None = None, **kwargs: Any
-    ) -> list[float]:
+    ) -> list[Verdict]:
+        """The reward with each score's reason and extracted answer."""
         texts = completion_texts(completions)
         golds = column(
             {**kwargs, "solution": solution}, "solution", len(texts), "cosine_scaled_reward"
         )
         lengths = _lengths(texts, self.unit, kwargs, "cosine_scaled_reward")
-        rewards = []
-        for length, ok in zip(lengths, _correctness(texts, golds, self.timeout), strict=True):
-            # An unparseable gold scores 1.0, as in open-r1 (the sample is not penalised).
-            rewards.append(1.0 if ok is None else cosine_scaled_score(length, ok, **self.params))
-        return rewards
+        graded = _correctness(texts, golds, self.timeout)
+        return [
+            _cosine_verdict(length, reason, answer, self.params)
+            for length, (reason, answer) in zip(lengths, graded, strict=True)
+        ]
+
+    def __call__(
+        self, completions: Sequence[Any], solution: Sequence[str] | None = None, **kwargs: Any
+    ) -> list[float]:
+        verdicts = self.details(completions, solution, **kwargs)
+        record(self.__name__, verdicts)
+        return [float(v.score or 0.0) for v in verdicts]
 
     def __repr__(self) -> str:
         return f"cosine_scaled_reward(unit={self.unit!r}, {self.params})"

@@ -23,8 +23,10 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from r1_rewards._completions import column, completion_texts, named_partial
-from r1_rewards._math_pool import TIMED_OUT, MathPool, default_pool
-from r1_rewards._math_worker import GOLD_UNPARSEABLE
+from r1_rewards._math_pool import MathPool, default_pool
+from r1_rewards._math_worker import Graded
+from r1_rewards.outcomes import record
+from r1_rewards.verdicts import Reason, Verdict
 
 
 def default_timeout() -> float:
@@ -39,11 +41,8 @@ def grade(
     mode: str = "accuracy",
     timeout: float | None = None,
     pool: MathPool | None = None,
-) -> list[int | str | None]:
-    """Raw outcomes for (text, gold) pairs; used by every math-based reward.
-
-    Outcomes: 1, 0, None (could not grade), GOLD_UNPARSEABLE, TIMED_OUT.
-    """
+) -> list[Graded]:
+    """(Reason, extracted answer) for each (text, gold) pair; used by every math-based reward."""
     if len(texts) != len(golds):
         raise ValueError(f"{len(texts)} completions but {len(golds)} gold answers")
     limit = default_timeout() if timeout is None else float(timeout)
@@ -53,19 +52,44 @@ def grade(
     return (pool or default_pool()).run(mode, pairs, limit)
 
 
-def _accuracy(outcome: int | str | None) -> float | None:
-    if outcome == GOLD_UNPARSEABLE or outcome is None:
-        return None
-    if outcome == TIMED_OUT:
-        return 0.0
-    return float(outcome)
+# The accuracy score of each reason: open-r1 skips (None) a sample whose gold does not
+# parse or whose verify raised; a timeout or a crash gives no credit.
+_ACCURACY: dict[Reason, float | None] = {
+    Reason.CORRECT: 1.0,
+    Reason.WRONG: 0.0,
+    Reason.NO_ANSWER: 0.0,
+    Reason.TIMED_OUT: 0.0,
+    Reason.WORKER_CRASHED: 0.0,
+    Reason.GOLD_UNPARSEABLE: None,
+    Reason.VERIFY_ERROR: None,
+}
+
+
+def math_verdicts(
+    texts: Sequence[str], golds: Sequence[str], *, timeout: float | None = None
+) -> list[Verdict]:
+    """`math_details` for a batch of plain strings (graded in parallel, in order)."""
+    return [
+        Verdict(_ACCURACY[reason], reason, answer)
+        for reason, answer in grade(texts, golds, mode="accuracy", timeout=timeout)
+    ]
+
+
+def math_details(text: str, gold: str, *, timeout: float | None = None) -> Verdict:
+    """The accuracy verdict of one completion: score, reason and the extracted answer.
+
+    >>> v = math_details(r"so the answer is $\\boxed{\\frac{1}{2}}$", "0.5")
+    >>> v.score, v.reason, v.extracted
+    (1.0, <Reason.CORRECT: 'correct'>, '\\\\frac{1}{2}')
+    """
+    return math_verdicts([text], [gold], timeout=timeout)[0]
 
 
 def math_scores(
     texts: Sequence[str], golds: Sequence[str], *, timeout: float | None = None
 ) -> list[float | None]:
     """Per-sample accuracy for a batch of plain strings: 1.0, 0.0, or None (bad gold)."""
-    return [_accuracy(o) for o in grade(texts, golds, mode="accuracy", timeout=timeout)]
+    return [v.score for v in math_verdicts(texts, golds, timeout=timeout)]
 
 
 def math_score(text: str, gold: str, *, timeout: float | None = None) -> float | None:
@@ -77,7 +101,7 @@ def math_score(text: str, gold: str, *, timeout: float | None = None) -> float |
     >>> math_score(r"so the answer is $\\boxed{\\frac{1}{2}}$", "0.5")
     1.0
     """
-    return math_scores([text], [gold], timeout=timeout)[0]
+    return math_details(text, gold, timeout=timeout).score
 
 
 def accuracy_reward(
@@ -95,7 +119,9 @@ def accuracy_reward(
     """
     texts = completion_texts(completions)
     golds = column({**kwargs, "solution": solution}, "solution", len(texts), "accuracy_reward")
-    return math_scores(texts, golds, timeout=timeout)
+    verdicts = math_verdicts(texts, golds, timeout=timeout)
+    record("accuracy_reward", verdicts)
+    return [v.score for v in verdicts]
 
 
 def get_accuracy_reward(timeout: float | None = None) -> Callable[..., list[float | None]]:

@@ -17,16 +17,26 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from r1_rewards.errors import RewardInputError
+from r1_rewards.outcomes import record
+from r1_rewards.verdicts import Reason, Verdict
+
+
+def overlong_details(length: int, max_completion_len: int, soft_punish_cache: int) -> Verdict:
+    """`overlong_score` with the token count behind it."""
+    expected = max_completion_len - soft_punish_cache
+    if length <= expected:
+        score = 0.0
+    elif length <= max_completion_len:
+        score = (expected - length) / soft_punish_cache
+    else:
+        score = -1.0
+    detail = f"{length} tokens; penalty from {expected}, -1 past {max_completion_len}"
+    return Verdict(score, Reason.MEASURED, detail=detail)
 
 
 def overlong_score(length: int, max_completion_len: int, soft_punish_cache: int) -> float:
     """The DAPO penalty for a completion of `length` tokens."""
-    expected = max_completion_len - soft_punish_cache
-    if length <= expected:
-        return 0.0
-    if length <= max_completion_len:
-        return (expected - length) / soft_punish_cache
-    return -1.0
+    return float(overlong_details(length, max_completion_len, soft_punish_cache).score or 0.0)
 
 
 class _SoftOverlongPunishment:
@@ -46,10 +56,12 @@ class _SoftOverlongPunishment:
                 "soft_overlong_punishment_reward counts tokens and needs `completion_ids` "
                 "(TRL passes them to every reward function)"
             )
-        return [
-            overlong_score(len(ids), self.max_completion_len, self.soft_punish_cache)
+        verdicts = [
+            overlong_details(len(ids), self.max_completion_len, self.soft_punish_cache)
             for ids in completion_ids
         ]
+        record(self.__name__, verdicts)
+        return [float(v.score or 0.0) for v in verdicts]
 
     def __repr__(self) -> str:
         return (

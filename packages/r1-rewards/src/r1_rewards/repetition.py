@@ -17,6 +17,8 @@ from typing import Any, Literal
 
 from r1_rewards._completions import completion_texts
 from r1_rewards.errors import MissingExtraError
+from r1_rewards.outcomes import record
+from r1_rewards.verdicts import Reason, Verdict
 
 Language = Literal["en", "zh"]
 
@@ -29,18 +31,26 @@ def _words(text: str, language: Language) -> list[str]:
     return list(jieba.cut(text))
 
 
+def repetition_details(
+    text: str, ngram_size: int, max_penalty: float, language: Language = "en"
+) -> Verdict:
+    """`repetition_score` with the n-gram counts behind it."""
+    if text == "":
+        return Verdict(0.0, Reason.MEASURED, detail="empty text")
+    words = _words(text, language)
+    total = len(words) - ngram_size + 1
+    if total <= 0:
+        return Verdict(0.0, Reason.MEASURED, detail=f"shorter than one {ngram_size}-gram")
+    unique = len({tuple(words[i : i + ngram_size]) for i in range(total)})
+    detail = f"{unique} distinct of {total} {ngram_size}-grams"
+    return Verdict((1 - unique / total) * max_penalty, Reason.MEASURED, detail=detail)
+
+
 def repetition_score(
     text: str, ngram_size: int, max_penalty: float, language: Language = "en"
 ) -> float:
     """(1 - unique n-grams / n-grams) * max_penalty; 0.0 for texts shorter than one n-gram."""
-    if text == "":
-        return 0.0
-    words = _words(text, language)
-    total = len(words) - ngram_size + 1
-    if total <= 0:
-        return 0.0
-    unique = len({tuple(words[i : i + ngram_size]) for i in range(total)})
-    return (1 - unique / total) * max_penalty
+    return float(repetition_details(text, ngram_size, max_penalty, language).score or 0.0)
 
 
 class _RepetitionPenaltyReward:
@@ -54,10 +64,12 @@ class _RepetitionPenaltyReward:
         self.language = language
 
     def __call__(self, completions: Sequence[Any], **kwargs: Any) -> list[float]:
-        return [
-            repetition_score(t, self.ngram_size, self.max_penalty, self.language)
+        verdicts = [
+            repetition_details(t, self.ngram_size, self.max_penalty, self.language)
             for t in completion_texts(completions)
         ]
+        record(self.__name__, verdicts)
+        return [float(v.score or 0.0) for v in verdicts]
 
     def __repr__(self) -> str:
         return (

@@ -12,6 +12,12 @@ Usage in a verl config:
     custom_reward_function:
       path: <site-packages>/r1_rewards/verl.py
       name: compute_score          # or compute_score_batch with the batch reward manager
+      reward_kwargs:
+        math_timeout: 5            # seconds per item (optional)
+
+The per-item time limit comes from `reward_kwargs` (verl passes them as keywords), or
+per sample from `extra_info["math_timeout"]`, which wins; without either, the default
+(`R1_REWARDS_MATH_TIMEOUT`, else 5 s).
 
 Data flow: verl's decoded response and the data set's ground truth -> math pool ->
 float score -> verl's token-level reward tensor (at the last response token).
@@ -30,9 +36,14 @@ def compute_score(
     solution_str: str,
     ground_truth: str,
     extra_info: dict[str, Any] | None = None,
+    *,
+    math_timeout: float | None = None,
+    **kwargs: Any,
 ) -> float:
     """1.0 when `solution_str`'s final answer equals `ground_truth`, else 0.0."""
-    return compute_score_batch([data_source], [solution_str], [ground_truth], [extra_info])[0]
+    return compute_score_batch(
+        [data_source], [solution_str], [ground_truth], [extra_info], math_timeout=math_timeout
+    )[0]
 
 
 def compute_score_batch(
@@ -40,12 +51,26 @@ def compute_score_batch(
     solution_strs: Sequence[str],
     ground_truths: Sequence[str],
     extra_infos: Sequence[dict[str, Any] | None] | None = None,
+    *,
+    math_timeout: float | None = None,
+    **kwargs: Any,
 ) -> list[float]:
-    """`compute_score` for a whole batch at once (verl's batch reward manager)."""
-    timeout = None
-    if extra_infos:
-        # A per-batch time limit may ride along in extra_info (`math_timeout`, seconds).
-        limits = [e.get("math_timeout") for e in extra_infos if isinstance(e, dict)]
-        timeout = next((float(t) for t in limits if t is not None), None)
-    scores = math_scores(list(solution_strs), [str(g) for g in ground_truths], timeout=timeout)
-    return [0.0 if s is None else s for s in scores]
+    """`compute_score` for a whole batch at once (verl's batch reward manager).
+
+    Samples are graded together, one call per distinct time limit.
+    """
+    n = len(solution_strs)
+    infos = list(extra_infos) if extra_infos is not None else [None] * n
+    limits: list[float | None] = []
+    for info in infos:
+        own = info.get("math_timeout") if isinstance(info, dict) else None
+        limits.append(float(own) if own is not None else math_timeout)
+    scores: list[float] = [0.0] * n
+    for limit in dict.fromkeys(limits):
+        rows = [i for i in range(n) if limits[i] == limit]
+        graded = math_scores(
+            [solution_strs[i] for i in rows], [str(ground_truths[i]) for i in rows], timeout=limit
+        )
+        for i, score in zip(rows, graded, strict=True):
+            scores[i] = 0.0 if score is None else score
+    return scores

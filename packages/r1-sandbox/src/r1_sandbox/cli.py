@@ -3,15 +3,18 @@
     r1-sandbox run FILE [--language L] [--stdin FILE] [--timeout S] [--memory-mb N]
                         [--backend NAME] [--json]
     r1-sandbox router [--backend local|e2b|morph|piston] [--host H] [--port P]
-                      [--max-concurrency N] [--max-queue N]
+                      [--max-concurrency N] [--max-queue N] [--token T | --allow-no-token]
+                      [--header-timeout S] [--body-timeout S] [--max-timeout-s S ...]
     r1-sandbox doctor
 
 `run` exits 0 whenever the sandbox did its job, whatever the program did (its verdict is
 in the output), 2 on a usage error and 3 on a sandbox failure (`SE`), so scripts can
 tell "wrong program" from "broken sandbox". `doctor` prints the mechanisms in use and
 exits 3, naming each missing one and how to get it, when the local sandbox cannot
-contain a run (its runs are then `SE` with the same words). Backends are imported inside `main`, so
-`--help` is instant.
+contain a run (its runs are then `SE` with the same words). `router` exits 2 on a
+configuration error, for instance a non-loopback `--host` without a token (`--token` or
+`$R1_SANDBOX_TOKEN`; clients send `Authorization: Bearer <token>`) and without
+`--allow-no-token`. Backends are imported inside `main`, so `--help` is instant.
 
 Data flow: flags -> `get_sandbox` -> `run_sync` / `router.serve` -> stdout.
 """
@@ -29,7 +32,7 @@ EXTENSIONS = {".py": "python", ".cpp": "cpp", ".cc": "cpp", ".cxx": "cpp", ".c":
 
 
 def make_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="r1-sandbox", description=__doc__.split("\n")[0])
+    parser = argparse.ArgumentParser(prog="r1-sandbox", description=(__doc__ or "").split("\n")[0])
     sub = parser.add_subparsers(dest="command", required=True)
 
     run = sub.add_parser("run", help="run one program and print its result")
@@ -60,10 +63,47 @@ def make_parser() -> argparse.ArgumentParser:
     router.add_argument(
         "--max-queue", type=int, default=4096, help="jobs admitted at once; more get 503"
     )
+    add_server_flags(router, "R1_SANDBOX_TOKEN")
 
     sub.add_parser("doctor", help="print which containment mechanisms the local sandbox uses")
     parser.add_argument("-v", "--verbose", action="store_true", help="log at INFO level")
     return parser
+
+
+def add_server_flags(parser: argparse.ArgumentParser, token_env: str) -> None:
+    """The flags of a server that distrusts its clients (token, timeouts, maximums)."""
+    from r1_sandbox.server_limits import add_limit_flags
+
+    parser.add_argument(
+        "--token",
+        default=None,
+        help=f"bearer token every request must carry (default: ${token_env}; none = open)",
+    )
+    parser.add_argument(
+        "--allow-no-token",
+        action="store_true",
+        help="serve a non-loopback --host without a token (only on a trusted network)",
+    )
+    parser.add_argument(
+        "--header-timeout",
+        type=float,
+        default=15.0,
+        help="seconds a connection may take to send a request head (default 15)",
+    )
+    parser.add_argument(
+        "--body-timeout",
+        type=float,
+        default=60.0,
+        help="seconds a request body may take to arrive; 408 after (default 60)",
+    )
+    parser.add_argument(
+        "--max-connections",
+        type=int,
+        default=None,
+        help="open connections kept; a new one beyond closes the oldest idle one "
+        "(default: half the open-file limit)",
+    )
+    add_limit_flags(parser)
 
 
 def _backend_options(name: str, args: argparse.Namespace) -> dict[str, object]:
@@ -104,14 +144,31 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 0 if not found.problems else 3
 
     if args.command == "router":
-        from r1_sandbox.router import serve
+        import os
 
+        from r1_sandbox.router import TOKEN_ENV, check_bind, serve
+        from r1_sandbox.server_limits import limits_from_args
+
+        token = args.token or os.environ.get(TOKEN_ENV) or None
         try:
+            limits = limits_from_args(args)
+            check_bind(args.host, token, args.allow_no_token)
             backend = get_sandbox(args.backend, **_backend_options(args.backend, args))
         except SandboxError as exc:
             print(f"r1-sandbox: {exc}", file=sys.stderr)
             return 2
-        serve(backend, host=args.host, port=args.port, max_queue=args.max_queue)
+        serve(
+            backend,
+            host=args.host,
+            port=args.port,
+            max_queue=args.max_queue,
+            limits=limits,
+            token=token,
+            allow_no_token=args.allow_no_token,
+            header_timeout=args.header_timeout,
+            body_timeout=args.body_timeout,
+            max_connections=args.max_connections,
+        )
         return 0
 
     language = args.language or EXTENSIONS.get(args.file.suffix)

@@ -5,7 +5,9 @@ sandboxes; open-r1 solves that with a router service in front of E2B / Morph, an
 does r1. This client posts whole batches to r1's endpoint (`POST /v1/run_batch`, jobs
 with stdin, files and limits), retries with backoff when the router is saturated (503) or
 unreachable, and, for an open-r1 router (`/execute_batch` only, scripts without stdin),
-falls back to that protocol for Python, feeding stdin through `sys.stdin`.
+falls back to that protocol for Python, feeding stdin through `sys.stdin`. A router
+started with a token gets it as `Authorization: Bearer ...` (`token=` or
+`$R1_SANDBOX_TOKEN`).
 
 Data flow: `Job`s -> HTTP batch to the router -> its backend (local, e2b, morph) ->
 `RunResult`s in order.
@@ -16,6 +18,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import os
 import random
 import weakref
 from collections.abc import Sequence
@@ -50,6 +53,7 @@ class RoutedSandbox(Sandbox):
         concurrency: requests in flight.
         max_retries, backoff_s: retries on 503 / connection errors, doubling delays.
         request_timeout: seconds per request on top of the jobs' own timeouts.
+        token: the router's bearer token (default: `$R1_SANDBOX_TOKEN`, if set).
     """
 
     name = "routed"
@@ -63,6 +67,7 @@ class RoutedSandbox(Sandbox):
         max_retries: int = 5,
         backoff_s: float = 0.5,
         request_timeout: float = 60.0,
+        token: str | None = None,
     ) -> None:
         if not url:
             raise BackendConfigError("routed: url is empty; pass the router's host:port")
@@ -74,6 +79,8 @@ class RoutedSandbox(Sandbox):
         self.max_retries = max_retries
         self.backoff_s = backoff_s
         self.request_timeout = request_timeout
+        token = token or os.environ.get("R1_SANDBOX_TOKEN") or None
+        self._headers = {"Authorization": f"Bearer {token}"} if token else {}
         self._protocol: str | None = None  # "r1" or "open-r1", found on first use
         self._sessions: weakref.WeakKeyDictionary[
             asyncio.AbstractEventLoop, aiohttp.ClientSession
@@ -96,6 +103,7 @@ class RoutedSandbox(Sandbox):
                 async with self._session().post(
                     f"{self.url}{path}",
                     json=body,
+                    headers=self._headers,
                     timeout=aiohttp.ClientTimeout(total=timeout + self.request_timeout),
                 ) as resp:
                     text = await resp.text()

@@ -24,6 +24,13 @@ _LAZY = {
     "get_tokenizer": "r1_train.models",
     # callbacks
     "get_callbacks": "r1_train.callbacks",
+    # errors
+    "TrainError": "r1_train.errors",
+    "ConfigError": "r1_train.errors",
+    "PreflightError": "r1_train.errors",
+    "MissingExtraError": "r1_train.errors",
+    "ServiceUnavailableError": "r1_train.errors",
+    "HubRevisionError": "r1_train.errors",
     # the tiny end-to-end run
     "QuickstartConfig": "r1_train.tiny.quickstart",
     "run_quickstart": "r1_train.tiny.quickstart",
@@ -41,6 +48,13 @@ __all__ = [
     "get_tokenizer",
     # callbacks
     "get_callbacks",
+    # errors
+    "TrainError",
+    "ConfigError",
+    "PreflightError",
+    "MissingExtraError",
+    "ServiceUnavailableError",
+    "HubRevisionError",
     # the tiny end-to-end run
     "QuickstartConfig",
     "run_quickstart",

@@ -1,34 +1,89 @@
 """The `r1-train` command: `sft`, `grpo` and `quickstart`.
 
 `r1-train sft|grpo --config recipe.yaml [--field value ...]` parses like open-r1's
-scripts (TRL's `TrlParser`: the YAML first, then flags override it) and runs unchanged
-under `accelerate launch --config_file recipes/accelerate_configs/zero3.yaml
--m r1_train.cli grpo --config ...`. Unlike TRL, a YAML key that no config knows is an
-error listing the valid ones: a misspelt `learning_rat` would otherwise train with the
-default and nobody would notice.
+scripts (TRL's parser: the YAML first, then flags override it) and runs unchanged under
+`accelerate launch --config_file recipes/accelerate_configs/zero3.yaml -m r1_train.cli
+grpo --config ...`. open-r1's old keys and flags (`torch_dtype`, `warmup_ratio`, ...) are
+mapped by `open_r1_compat`, one warning line each on stderr. Unlike TRL, a key that no
+config knows is an error naming the closest valid one: a misspelt `learning_rat` would
+otherwise train with the default and nobody would notice. `--dry-run` prints every field
+of each resolved config as YAML on stdout and exits without loading anything.
 
 `r1-train quickstart` is the tiny end-to-end R1 run (`r1_train.tiny.quickstart`): no GPU,
-no download, a couple of minutes on two cores.
+no download, a couple of minutes on two cores; its flags are generated from
+`QuickstartConfig`.
 
-Heavy modules (torch, transformers, TRL) are imported inside the commands, so
-`r1-train --help` answers at once.
+Exit codes: 0 done, 1 the job failed, 2 usage or configuration error (including a missing
+extra), 3 a required service (the Hub) unavailable. Heavy modules (torch, transformers,
+TRL) are imported inside the commands, so `r1-train --help` answers at once.
 
-Data flow: argv -> (YAML + flags) -> config dataclasses -> `sft.main` / `grpo.main` /
-`run_quickstart` -> output_dir.
+Data flow: argv -> (YAML + flags, old keys mapped) -> config dataclasses -> `--dry-run`
+YAML, or `sft.main` / `grpo.main` (preflight, then training) / `run_quickstart` ->
+output_dir.
 """
 
 from __future__ import annotations
 
 import argparse
 import dataclasses
+import logging
+import os
 import sys
+import types
+import typing
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
-STAGES = ("sft", "grpo")
+from r1_train.errors import ConfigError, TrainError
+
+if TYPE_CHECKING:
+    from trl import ModelConfig, TrlParser
+
+    from r1_train.training import StageName, StageScriptArgs, TrainConfig
+
+logger = logging.getLogger(__name__)
+
+STAGES: tuple[StageName, ...] = ("sft", "grpo")
+DESCRIPTIONS = {
+    "sft": "distil: supervised fine-tuning on reasoning traces (--config recipe.yaml)",
+    "grpo": "reinforce: GRPO with r1-rewards (--config recipe.yaml)",
+    "quickstart": "the whole recipe on a tiny model on the CPU, in a few minutes",
+}
 
 
-def _config_classes(stage: str) -> tuple[type, type, type]:
+@dataclass
+class CommandArguments:
+    """Flags of `r1-train sft|grpo` that are not fields of a training config."""
+
+    dry_run: bool = field(
+        default=False,
+        metadata={
+            "help": "Print every field of each resolved config as YAML on stdout and exit 0, "
+            "without loading a model, a tokenizer or a data set."
+        },
+    )
+
+
+class StageConfigs(NamedTuple):
+    """The three configs of a stage, as its `main` takes them."""
+
+    script_args: StageScriptArgs
+    training_args: TrainConfig
+    model_args: ModelConfig
+
+
+@dataclass
+class ParsedCommand:
+    """A parsed `r1-train sft|grpo` command line."""
+
+    configs: StageConfigs
+    command: CommandArguments
+    warnings: list[str]
+
+
+def config_classes(stage: StageName) -> tuple[Any, Any, Any]:
+    """The script-arguments, trainer-config and model-config classes of a stage."""
     from trl import ModelConfig
 
     from r1_train.configs import GRPOConfig, GRPOScriptArguments, ScriptArguments, SFTConfig
@@ -38,83 +93,180 @@ def _config_classes(stage: str) -> tuple[type, type, type]:
     return GRPOScriptArguments, GRPOConfig, ModelConfig
 
 
-def check_yaml_keys(path: str, classes: tuple[type, ...]) -> None:
-    """Reject YAML keys that no config dataclass declares, naming the valid ones."""
+def make_parser(stage: StageName) -> TrlParser:
+    """The parser of `r1-train sft` or `r1-train grpo`, generated from the config dataclasses."""
+    from trl import TrlParser
+
+    classes: list[Any] = [*config_classes(stage), CommandArguments]
+    return TrlParser(
+        classes,
+        prog=f"r1-train {stage}",
+        description=DESCRIPTIONS[stage] + ". Every field can be set in the YAML or as a flag; "
+        "open-r1's old key names are accepted with a warning.",
+    )
+
+
+def _valid_keys(stage: StageName) -> set[str]:
+    classes = (*config_classes(stage), CommandArguments)
+    return {f.name for cls in classes for f in dataclasses.fields(cls)}
+
+
+def _split_config(argv: list[str]) -> tuple[str | None, list[str]]:
+    rest: list[str] = []
+    path = None
+    i = 0
+    while i < len(argv):
+        arg = argv[i]
+        if arg == "--config":
+            if i + 1 >= len(argv):
+                raise ConfigError("--config needs a path")
+            path, i = argv[i + 1], i + 2
+            continue
+        if arg.startswith("--config="):
+            path = arg.split("=", 1)[1]
+        else:
+            rest.append(arg)
+        i += 1
+    return path, rest
+
+
+def read_recipe(path: str, stage: StageName) -> tuple[dict[str, Any], list[str]]:
+    """A recipe's YAML, in TRL 1.x's key names, and the warning lines of mapped keys.
+
+    Raises:
+        ConfigError: unreadable or non-mapping YAML, an unknown key (with a hint), or an
+            open-r1 key that has no equivalent any more.
+    """
     import yaml
+
+    from r1_train.open_r1_compat import translate_mapping
 
     try:
         raw = yaml.safe_load(Path(path).read_text())
     except OSError as exc:
-        raise SystemExit(f"r1-train: cannot read config {path!r}: {exc.strerror}") from None
+        raise ConfigError(f"cannot read config {path!r}: {exc.strerror}") from None
     except yaml.YAMLError as exc:
-        raise SystemExit(f"r1-train: {path} is not valid YAML: {exc}") from None
+        raise ConfigError(f"{path} is not valid YAML: {exc}") from None
     if not isinstance(raw, dict):
-        raise SystemExit(f"r1-train: {path} must be a mapping of field: value")
-    valid = {f.name for cls in classes for f in dataclasses.fields(cls)} | {"env"}
-    unknown = sorted(set(raw) - valid)
-    if unknown:
-        import difflib
-
-        hints = []
-        for key in unknown:
-            close = difflib.get_close_matches(key, valid, n=1)
-            hints.append(f"{key} (did you mean {close[0]}?)" if close else key)
-        raise SystemExit(
-            f"r1-train: {path}: unknown field(s): {', '.join(hints)}. The valid fields are "
-            f"those of {', '.join(c.__name__ for c in classes)} (see `r1-train "
-            f"{'grpo' if 'GRPO' in classes[1].__name__ else 'sft'} --help`)."
-        )
-
-
-def parse_stage(stage: str, argv: list[str]) -> tuple[Any, Any, Any]:
-    """Parse a stage's argv (`--config` YAML, then flags) into its three configs."""
-    from trl import TrlParser
-
-    classes = _config_classes(stage)
-    if "--config" in argv:
-        index = argv.index("--config")
-        if index + 1 >= len(argv):
-            raise SystemExit("r1-train: --config needs a path")
-        check_yaml_keys(argv[index + 1], classes)
-    parser = TrlParser(classes, prog=f"r1-train {stage}")
+        raise ConfigError(f"{path} must be a mapping of field: value")
+    env = raw.pop("env", None)
+    if env is not None:
+        if not isinstance(env, dict):
+            raise ConfigError(f"{path}: env must be a mapping of VARIABLE: value")
+        for key, value in env.items():
+            os.environ[str(key)] = str(value)
     try:
-        return tuple(parser.parse_args_and_config(args=argv))  # type: ignore[return-value]
+        return translate_mapping(raw, _valid_keys(stage), source=path)
+    except ConfigError as error:
+        if "unknown field" not in str(error):
+            raise
+        names = ", ".join(cls.__name__ for cls in config_classes(stage))
+        raise ConfigError(
+            f"{error}. The valid fields are those of {names} (`r1-train {stage} --help` lists them)"
+        ) from None
+
+
+def parse_command(stage: StageName, argv: list[str]) -> ParsedCommand:
+    """Parse a stage's argv (`--config` YAML, then flags) into its configs.
+
+    Raises:
+        ConfigError: a bad recipe or an invalid field value (the message names the field).
+        SystemExit: argparse's own usage errors (exit 2) and `--help` (exit 0).
+    """
+    from r1_train.open_r1_compat import translate_argv
+
+    path, rest = _split_config(argv)
+    warnings: list[str] = []
+    defaults: dict[str, Any] = {}
+    if path is not None:
+        defaults, warnings = read_recipe(path, stage)
+    rest, flag_warnings = translate_argv(rest, _valid_keys(stage))
+    warnings += flag_warnings
+    parser = make_parser(stage)
+    if defaults:
+        parser.set_defaults_with_config(**defaults)
+    try:
+        script_args, training_args, model_args, command = parser.parse_args_into_dataclasses(
+            args=rest
+        )
     except ValueError as exc:
-        # Config validation errors (__post_init__) name the field; show them without a trace.
-        raise SystemExit(f"r1-train {stage}: {exc}") from None
+        # Validation in __post_init__ (ours and TRL's) names the field.
+        raise ConfigError(str(exc)) from None
+    return ParsedCommand(StageConfigs(script_args, training_args, model_args), command, warnings)
 
 
-def _quickstart(argv: list[str]) -> int:
-    from r1_train.tiny.quickstart import QuickstartConfig, run_quickstart
+def parse_stage(stage: StageName, argv: list[str]) -> StageConfigs:
+    """The three configs of a stage's argv; mapped-key warnings go to the log."""
+    parsed = parse_command(stage, argv)
+    for line in parsed.warnings:
+        logger.warning(line)
+    return parsed.configs
 
-    defaults = QuickstartConfig()
+
+def _stage(stage: StageName, argv: list[str]) -> int:
+    parsed = parse_command(stage, argv)
+    for line in parsed.warnings:
+        print(f"r1-train {stage}: warning: {line}", file=sys.stderr)
+    if parsed.command.dry_run:
+        from r1_train.training import configs_yaml
+
+        sys.stdout.write(configs_yaml(*parsed.configs))
+        return 0
+    if stage == "sft":
+        from r1_train.sft import main as run
+    else:
+        from r1_train.grpo import main as run
+    run(*parsed.configs)  # type: ignore[arg-type]  # the stage's classes match its main
+    return 0
+
+
+def make_quickstart_parser() -> argparse.ArgumentParser:
+    """`r1-train quickstart`'s parser: one flag per `QuickstartConfig` field, its default shown."""
+    from r1_train.tiny.quickstart import QuickstartConfig
+
     parser = argparse.ArgumentParser(
         prog="r1-train quickstart",
         description="The whole R1 recipe on a CPU in a few minutes: a tiny Qwen2 student is "
         "distilled (SFT) on teacher traces for column addition, then trained with GRPO on "
         "fresh problems from accuracy and format rewards alone, and evaluated greedily on "
         "held-out problems after each stage. No GPU, no download.",
+        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
     )
-    parser.add_argument("--output-dir", default=defaults.output_dir, help="checkpoints go here")
-    parser.add_argument("--seed", type=int, default=defaults.seed)
-    parser.add_argument("--sft-steps", type=int, default=defaults.sft_steps)
-    parser.add_argument("--grpo-steps", type=int, default=defaults.grpo_steps)
-    parser.add_argument("--grpo-lr", type=float, default=defaults.grpo_lr)
-    parser.add_argument("--n-eval", type=int, default=defaults.n_eval,
-                        help="held-out problems per evaluation")
-    parser.add_argument("--log-every", type=int, default=defaults.log_every,
-                        help="report losses and rewards every N steps")
-    args = parser.parse_args(argv)
+    hints = typing.get_type_hints(QuickstartConfig)
+    for f in dataclasses.fields(QuickstartConfig):
+        kind, nargs = _flag_type(hints[f.name])
+        default = f.default if f.default is not dataclasses.MISSING else None
+        parser.add_argument(
+            "--" + f.name.replace("_", "-"),
+            dest=f.name,
+            type=kind,
+            nargs=nargs,
+            default=list(default) if isinstance(default, tuple) else default,
+            help=f.metadata.get("help", f.name.replace("_", " ")),
+        )
+    return parser
+
+
+def _flag_type(hint: Any) -> tuple[Any, Any]:
+    """argparse's (type, nargs) for a dataclass field's type (str | None -> str)."""
+    if isinstance(hint, types.UnionType) or typing.get_origin(hint) is typing.Union:
+        hint = next(a for a in typing.get_args(hint) if a is not type(None))
+    if typing.get_origin(hint) is tuple:
+        args = typing.get_args(hint)
+        return args[0], len(args)
+    return hint, None
+
+
+def _quickstart(argv: list[str]) -> int:
+    from r1_train.tiny.quickstart import QuickstartConfig, run_quickstart
+
+    args = vars(make_quickstart_parser().parse_args(argv))
+    values: dict[str, Any] = {k: tuple(v) if isinstance(v, list) else v for k, v in args.items()}
+    try:
+        config = QuickstartConfig(**values)
+    except ValueError as exc:
+        raise ConfigError(str(exc)) from None
     _quiet_libraries()
-    config = QuickstartConfig(
-        output_dir=args.output_dir,
-        seed=args.seed,
-        sft_steps=args.sft_steps,
-        grpo_steps=args.grpo_steps,
-        grpo_lr=args.grpo_lr,
-        n_eval=args.n_eval,
-        log_every=args.log_every,
-    )
     print("r1 quickstart: distil, then reinforce (DeepSeek-R1) on a tiny model, on the CPU")
     result = run_quickstart(config, report=lambda line: print(line, flush=True))
     print()
@@ -148,31 +300,38 @@ def _quiet_libraries() -> None:
     warnings.filterwarnings("ignore", category=UserWarning)
 
 
+def overview() -> str:
+    """`r1-train --help`: the commands, one line each."""
+    lines = [f"  {name:<11} {text}" for name, text in DESCRIPTIONS.items()]
+    return (
+        "usage: r1-train {sft,grpo,quickstart} ...\n\n"
+        + "\n".join(lines)
+        + "\n\n`r1-train COMMAND --help` lists every field; recipes live in recipes/.\n"
+        "`r1-train sft|grpo --config FILE --dry-run` prints the resolved configs.\n\n"
+        "exit codes: 0 done, 1 the job failed, 2 usage or configuration error, "
+        "3 a required service unavailable"
+    )
+
+
 def main(argv: list[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
-    usage = (
-        "usage: r1-train {sft,grpo,quickstart} ...\n\n"
-        "  sft         distil: supervised fine-tuning on reasoning traces (--config recipe.yaml)\n"
-        "  grpo        reinforce: GRPO with r1-rewards (--config recipe.yaml)\n"
-        "  quickstart  the whole recipe on a tiny model on the CPU, in a few minutes\n\n"
-        "`r1-train COMMAND --help` lists every field; recipes live in recipes/."
-    )
     if not argv or argv[0] in ("-h", "--help"):
-        print(usage)
+        print(overview())
         return 0
     command, rest = argv[0], argv[1:]
-    if command == "quickstart":
-        return _quickstart(rest)
-    if command not in STAGES:
-        print(f"r1-train: unknown command {command!r}\n\n{usage}", file=sys.stderr)
+    if command not in (*STAGES, "quickstart"):
+        print(f"r1-train: unknown command {command!r}\n\n{overview()}", file=sys.stderr)
         return 2
-    script_args, training_args, model_args = parse_stage(command, rest)
-    if command == "sft":
-        from r1_train.sft import main as run
-    else:
-        from r1_train.grpo import main as run
-    run(script_args, training_args, model_args)
-    return 0
+    try:
+        if command == "quickstart":
+            return _quickstart(rest)
+        return _stage(typing.cast("StageName", command), rest)
+    except TrainError as error:
+        print(f"r1-train {command}: error: {error}", file=sys.stderr)
+        return error.exit_code
+    except KeyboardInterrupt:
+        print(f"r1-train {command}: interrupted", file=sys.stderr)
+        return 1
 
 
 if __name__ == "__main__":

@@ -1,38 +1,62 @@
-"""Configs of `r1-train sft` / `r1-train grpo`: open-r1's fields on TRL's dataclasses.
+"""Configs of `r1-train sft` / `r1-train grpo`: open-r1's fields and algorithm on TRL 1.x.
 
 A recipe is one YAML file read by TRL's parser into three dataclasses: the script
 arguments (data and rewards), the trainer config (TRL's `SFTConfig` / `GRPOConfig` plus
 open-r1's extras for callbacks, benchmarks and hub revisions) and TRL's `ModelConfig`.
-The field names are open-r1's, so its recipes parse unchanged; the help text lives once,
-in each field's metadata, as TRL does.
+The help text lives once, in each field's metadata, as TRL does; the reward options live
+once, in `r1_rewards.RewardArgs`, which `GRPOScriptArguments` inherits.
 
-Fixed here, against open-r1's `configs.py` (see the package README):
-- `cosine_min_value_wrong` defaulted to 0.0, above `cosine_max_value_wrong` (-0.5): a
-  short wrong answer then scored *higher* than a long wrong one, the opposite of the
-  cosine reward's purpose (Kimi 1.5 / "Demystifying long CoT"). The default is -1.0.
-- `e2b_router_url` / `morph_router_url` never reached the code rewards there; here
-  `get_reward_funcs` passes them on.
-- `code_provider` defaulted to E2B (an account) and `ioi_provider` to Piston (a fleet);
-  both default to r1's local sandbox.
-- `max_completion_len` / `soft_punish_cache` said "characters" but count tokens.
-- `wandb_log_unique_prompts` is gone: nothing read it (TRL 1.x dropped it too), and a
-  field that does nothing is a setting a user believes in for no reason.
-- A mixture is validated when the config is built (r1-data's `DatasetMixtureConfig`),
-  with the field and the bad value in the message, not when the data set loads.
+Why the defaults are not TRL 1.x's: open-r1 pins TRL 0.18, and between 0.18 and 1.16 TRL
+changed its GRPO defaults (KL coefficient 0.04 -> 0.0, loss bnpo -> dapo, vLLM server ->
+colocate, the 512-token prompt cap removed, completions 256 -> 512 tokens, an importance
+correction of vLLM's sampling and of the KL term switched on). A recipe written for open-r1
+that does not name those fields would silently run a different algorithm. So the fields
+below default to what open-r1 resolved under TRL 0.18 (`OPEN_R1_GRPO_DEFAULTS`, read from
+TRL v0.18.0's `trl/trainer/grpo_config.py`); a run that wants the newer algorithm says so
+(`loss_type: dapo`, `beta: 0.0`, ...). `max_prompt_length` is kept as a field of r1's own:
+TRL 1.x dropped it, so r1's GRPO trainer cuts prompts itself (`grpo.R1GRPOTrainer`).
 
-Data flow: recipe YAML + CLI flags -> TrlParser -> these dataclasses -> `sft.main` /
-`grpo.main` (data via r1-data, rewards via r1-rewards, trainer via TRL).
+Fixed against open-r1's `configs.py` (see the package README): the cosine default
+`cosine_min_value_wrong` (-1.0, below `cosine_max_value_wrong`), router URLs reaching the
+code rewards, local sandboxes by default, token units in the help of the length fields
+(all in `RewardArgs`); a mixture validated when the config is built.
+
+Data flow: recipe YAML (through `open_r1_compat` for open-r1's old keys) + CLI flags ->
+TrlParser -> these dataclasses -> `preflight` -> `sft.main` / `grpo.main`.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Any
 
 import trl
 
 from r1_data.mixture import DatasetMixtureConfig
-from r1_rewards import REWARD_NAMES
+from r1_rewards import RewardArgs
+
+# open-r1's GRPO algorithm as TRL 0.18 resolved it, written in TRL 1.x's spelling, for the
+# fields whose default moved since. Source: TRL v0.18.0, trl/trainer/grpo_config.py
+# (beta=0.04, loss_type="bnpo", scale_rewards=True, vllm_mode="server",
+# max_prompt_length=512, max_completion_length=256; no vLLM importance-sampling correction
+# and a KL term without the importance ratio, since neither existed in 0.18), and open-r1's
+# src/open_r1/configs.py (num_completions_to_print=0, wandb_log_unique_prompts=True).
+OPEN_R1_GRPO_DEFAULTS: dict[str, Any] = {
+    "beta": 0.04,
+    "loss_type": "bnpo",
+    "scale_rewards": "group",
+    "vllm_mode": "server",
+    "max_prompt_length": 512,
+    "max_completion_length": 256,
+    "vllm_importance_sampling_correction": False,
+    "use_bias_correction_kl": False,
+    "num_completions_to_print": 0,
+    "log_unique_prompts": True,
+}
+
+# transformers 4.52.3 (open-r1's pin) did not average token counts across devices; 5.x does,
+# which changes how each rank's tokens weigh in the SFT loss.
+OPEN_R1_SFT_DEFAULTS: dict[str, Any] = {"average_tokens_across_devices": False}
 
 
 @dataclass
@@ -64,103 +88,21 @@ class ScriptArguments(trl.ScriptArguments):
         if self.dataset_mixture is not None and not isinstance(
             self.dataset_mixture, DatasetMixtureConfig
         ):
-            self.dataset_mixture = DatasetMixtureConfig.from_dict(self.dataset_mixture)
+            # Parsed from YAML as a dict, kept as the validated config r1-data reads.
+            self.dataset_mixture = DatasetMixtureConfig.from_dict(self.dataset_mixture)  # type: ignore[assignment]
 
 
 @dataclass
-class GRPOScriptArguments(ScriptArguments):
-    """Script arguments of GRPO: which rewards, and their parameters (open-r1's names)."""
+class GRPOScriptArguments(ScriptArguments, RewardArgs):
+    """Script arguments of GRPO: the data set, plus every reward option of `RewardArgs`.
 
-    reward_funcs: list[str] = field(
-        default_factory=lambda: ["accuracy", "format", "tag_count"],
-        metadata={"help": f"Reward functions, any of: {', '.join(REWARD_NAMES)}."},
-    )
-    cosine_min_value_wrong: float = field(
-        default=-1.0, metadata={"help": "Cosine reward of the shortest wrong answer (the worst)."}
-    )
-    cosine_max_value_wrong: float = field(
-        default=-0.5, metadata={"help": "Cosine reward of the longest wrong answer."}
-    )
-    cosine_min_value_correct: float = field(
-        default=0.5, metadata={"help": "Cosine reward of the longest correct answer."}
-    )
-    cosine_max_value_correct: float = field(
-        default=1.0, metadata={"help": "Cosine reward of the shortest correct answer (the best)."}
-    )
-    cosine_max_len: int = field(
-        default=1000, metadata={"help": "Length at which the cosine schedule ends."}
-    )
-    repetition_n_grams: int = field(
-        default=3, metadata={"help": "n of the n-grams counted by the repetition penalty."}
-    )
-    repetition_max_penalty: float = field(
-        default=-1.0, metadata={"help": "Penalty of a fully repetitive completion (<= 0)."}
-    )
-    repetition_language: Literal["en", "zh"] = field(
-        default="en", metadata={"help": "Word segmentation of the repetition penalty."}
-    )
-    code_language: str = field(
-        default="python",
-        metadata={
-            "help": "Language of the code format reward and of code_reward.",
-            "choices": ["python", "javascript", "r", "java", "bash", "cpp"],
-        },
-    )
-    code_eval_test_batch_size: int = field(
-        default=1,
-        metadata={
-            "help": "Tests run in parallel per submission before checking for a failure "
-            "(a failure stops the rest)."
-        },
-    )
-    code_eval_scoring_mode: Literal["pass_fail", "partial", "weighted_sum"] = field(
-        default="weighted_sum", metadata={"help": "Codeforces scoring of cf_code."}
-    )
-    parallel_code_exec_per_proc: int = field(
-        default=2, metadata={"help": "Concurrent sandbox runs per training process."}
-    )
-    e2b_router_url: str | None = field(
-        default=None, metadata={"help": "URL of an `r1-sandbox router --backend e2b`."}
-    )
-    morph_router_url: str | None = field(
-        default=None, metadata={"help": "URL of an `r1-sandbox router --backend morph`."}
-    )
-    code_provider: str = field(
-        default="local",
-        metadata={
-            "help": "Where code rewards run.",
-            "choices": ["local", "e2b", "morph", "piston"],
-        },
-    )
-    ioi_provider: str = field(
-        default="local",
-        metadata={"help": "Where IOI grading runs.", "choices": ["local", "piston", "morph"]},
-    )
-    enforce_same_language: bool = field(
-        default=False,
-        metadata={"help": "Score 0 when a completion's code is not in the expected language."},
-    )
-    max_completion_len: int = field(
-        default=16384, metadata={"help": "Soft overlong punishment: the hard limit, in tokens."}
-    )
-    soft_punish_cache: int = field(
-        default=4096,
-        metadata={"help": "Soft overlong punishment: the penalty ramps over these last tokens."},
-    )
-    length_unit: Literal["chars", "tokens"] = field(
-        default="chars", metadata={"help": "How the length and cosine rewards count length."}
-    )
-    math_timeout: float | None = field(
-        default=None, metadata={"help": "Hard limit per math item in seconds (default 5)."}
-    )
+    The reward fields (`reward_funcs`, `cosine_*`, `code_provider`, ...) are inherited, not
+    copied: `r1_rewards.RewardArgs` is their one definition, help text and validation.
+    """
 
     def __post_init__(self) -> None:
-        super().__post_init__()
-        unknown = [name for name in self.reward_funcs if name not in REWARD_NAMES]
-        if unknown:
-            raise ValueError(
-                f"reward_funcs={unknown!r}: unknown reward(s); valid: {', '.join(REWARD_NAMES)}"
-            )
+        ScriptArguments.__post_init__(self)
+        RewardArgs.__post_init__(self)
 
 
 @dataclass
@@ -186,13 +128,15 @@ class OpenR1Extras:
         },
     )
     hub_model_revision: str | None = field(
-        default="main", metadata={"help": "Hub branch the model is pushed to."}
+        default="main",
+        metadata={
+            "help": "Hub branch the push_to_hub_revision callback pushes checkpoints to "
+            "(`<revision>-step-<step>`); checked before training when the run pushes."
+        },
     )
     overwrite_hub_revision: bool = field(
-        default=False, metadata={"help": "Allow pushing over an existing Hub branch."}
-    )
-    push_to_hub_revision: bool = field(
-        default=False, metadata={"help": "Push each checkpoint to a Hub branch."}
+        default=False,
+        metadata={"help": "Allow pushing over a Hub branch that already holds a model."},
     )
     wandb_entity: str | None = field(default=None, metadata={"help": "W&B entity of the run."})
     wandb_project: str | None = field(default=None, metadata={"help": "W&B project of the run."})
@@ -201,12 +145,93 @@ class OpenR1Extras:
 
 @dataclass
 class SFTConfig(trl.SFTConfig, OpenR1Extras):
-    """TRL's SFTConfig plus open-r1's callbacks, benchmarks, hub revision and W&B fields."""
+    """TRL's SFTConfig plus open-r1's extras, with transformers 4.52's loss averaging."""
+
+    average_tokens_across_devices: bool = field(
+        default=OPEN_R1_SFT_DEFAULTS["average_tokens_across_devices"],
+        metadata={
+            "help": "Normalise the loss by the token count summed over all devices (transformers "
+            "5's default) instead of per device. Default false: open-r1's transformers 4.52.3."
+        },
+    )
 
 
 @dataclass
 class GRPOConfig(trl.GRPOConfig, OpenR1Extras):
-    """TRL's GRPOConfig plus open-r1's callbacks, benchmarks, hub revision and W&B fields."""
+    """TRL's GRPOConfig plus open-r1's extras; algorithmic defaults are open-r1's (TRL 0.18)."""
+
+    beta: float = field(
+        default=OPEN_R1_GRPO_DEFAULTS["beta"],
+        metadata={
+            "help": "KL coefficient. Default 0.04, open-r1's (TRL 0.18); TRL 1.x defaults to 0.0, "
+            "which also skips loading the reference model."
+        },
+    )
+    loss_type: str = field(
+        default=OPEN_R1_GRPO_DEFAULTS["loss_type"],
+        metadata={
+            "help": "How token losses are aggregated: grpo, bnpo, dr_grpo, dapo, cispo, sapo, "
+            "luspo or vespo (see TRL). Default bnpo, open-r1's (TRL 0.18); TRL 1.x: dapo."
+        },
+    )
+    vllm_mode: str = field(
+        default=OPEN_R1_GRPO_DEFAULTS["vllm_mode"],
+        metadata={
+            "help": "With use_vllm: 'server' (a separate `trl vllm-serve` / `vllm serve` process) "
+            "or 'colocate' (vLLM inside each training process). Default server, open-r1's."
+        },
+    )
+    max_prompt_length: int | None = field(
+        default=OPEN_R1_GRPO_DEFAULTS["max_prompt_length"],
+        metadata={
+            "help": "Prompts longer than this many tokens (after the chat template) keep their "
+            "last tokens, as TRL 0.18 did; None keeps them whole. Default 512, open-r1's. TRL 1.x "
+            "has no such field; r1's GRPO trainer applies it."
+        },
+    )
+    max_completion_length: int | None = field(
+        default=OPEN_R1_GRPO_DEFAULTS["max_completion_length"],
+        metadata={
+            "help": "Maximum tokens of a completion. Default 256, open-r1's (TRL 0.18); TRL 1.x "
+            "defaults to 512."
+        },
+    )
+    vllm_importance_sampling_correction: bool = field(
+        default=OPEN_R1_GRPO_DEFAULTS["vllm_importance_sampling_correction"],
+        metadata={
+            "help": "Reweight the loss by the ratio of trainer to vLLM log-probabilities (TRL 1.x, "
+            "default true there). Default false: TRL 0.18 had no such correction."
+        },
+    )
+    use_bias_correction_kl: bool = field(
+        default=OPEN_R1_GRPO_DEFAULTS["use_bias_correction_kl"],
+        metadata={
+            "help": "Multiply the KL term by the importance ratio (TRL 1.x, default true there; "
+            "changes the gradient whenever beta != 0). Default false: TRL 0.18's KL."
+        },
+    )
+    num_completions_to_print: int | None = field(
+        default=OPEN_R1_GRPO_DEFAULTS["num_completions_to_print"],
+        metadata={
+            "help": "Completions printed at each logging step with log_completions; None prints "
+            "all of them. Default 0, open-r1's."
+        },
+    )
+    log_unique_prompts: bool = field(
+        default=OPEN_R1_GRPO_DEFAULTS["log_unique_prompts"],
+        metadata={
+            "help": "Log each prompt once in the completions table (open-r1's "
+            "wandb_log_unique_prompts, default true there)."
+        },
+    )
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        if self.max_prompt_length is not None and self.max_prompt_length < 1:
+            raise ValueError(
+                f"max_prompt_length={self.max_prompt_length!r}: must be a positive number of "
+                "tokens, or None to keep prompts whole"
+            )
 
 
 ModelConfig = trl.ModelConfig

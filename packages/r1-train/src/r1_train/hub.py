@@ -27,10 +27,13 @@ from typing import Any, Protocol
 
 from huggingface_hub import HfApi
 
+from r1_train.errors import HubRevisionError
+
 logger = logging.getLogger(__name__)
 
 __all__ = [
     "HubRevisionError",
+    "api",
     "check_hub_revision_exists",
     "get_gpu_count_for_vllm",
     "get_param_count_from_repo_id",
@@ -42,10 +45,6 @@ __all__ = [
 DEFAULT_IGNORE_PATTERNS = ("checkpoint-*", "*.pth")
 
 
-class HubRevisionError(ValueError):
-    """A Hub branch would be overwritten, or the config does not name one."""
-
-
 class HubTarget(Protocol):
     """What the hub helpers read from a training config (SFTConfig, GRPOConfig or a stand-in)."""
 
@@ -54,8 +53,8 @@ class HubTarget(Protocol):
     output_dir: str
 
 
-def _api() -> HfApi:
-    # Read the endpoint now, not at import: see the module docstring.
+def api() -> HfApi:
+    """An HfApi on `HF_ENDPOINT` as it is now (not as it was at import: see above)."""
     return HfApi(endpoint=os.environ.get("HF_ENDPOINT") or None)
 
 
@@ -86,10 +85,10 @@ def push_to_hub_revision(
     """
     repo_id = _require(training_args, "hub_model_id")
     revision = _require(training_args, "hub_model_revision")
-    api = _api()
+    hub = api()
 
-    repo_url = api.create_repo(repo_id=repo_id, private=True, exist_ok=True)
-    branches = {ref.name for ref in api.list_repo_refs(repo_id).branches}
+    repo_url = hub.create_repo(repo_id=repo_id, private=True, exist_ok=True)
+    branches = {ref.name for ref in hub.list_repo_refs(repo_id).branches}
     if revision in branches and revision != "main":
         if not getattr(training_args, "overwrite_hub_revision", False):
             raise HubRevisionError(
@@ -100,12 +99,12 @@ def push_to_hub_revision(
     else:
         # The oldest commit (the repo's creation) is an empty tree: the branch inherits
         # nothing from other runs. list_repo_commits returns newest first.
-        first_commit = api.list_repo_commits(repo_id)[-1].commit_id
-        api.create_branch(repo_id=repo_id, branch=revision, revision=first_commit, exist_ok=True)
+        first_commit = hub.list_repo_commits(repo_id)[-1].commit_id
+        hub.create_branch(repo_id=repo_id, branch=revision, revision=first_commit, exist_ok=True)
 
     ignore_patterns = [*DEFAULT_IGNORE_PATTERNS, *extra_ignore_patterns]
     logger.info("Pushing %s to %s, revision %s", training_args.output_dir, repo_url, revision)
-    future = api.upload_folder(
+    future = hub.upload_folder(
         repo_id=repo_id,
         folder_path=training_args.output_dir,
         revision=revision,
@@ -129,27 +128,27 @@ def _log_push_result(future: Future, repo_id: str, revision: str) -> None:
 def check_hub_revision_exists(training_args: Any) -> bool:
     """Whether `hub_model_revision` already holds a pushed model; raise if it may not be reused.
 
-    Called before training, so a clash is found in seconds rather than after the first save.
-    A branch counts as holding a model when it has a README.md (the model card written at
-    the end of a run): a branch left by a crashed run can be reused.
+    Called by `preflight` before any model loads, so a clash is found in seconds rather
+    than at the first save. A branch counts as holding a model when it has a README.md (the
+    model card written at the end of a run): a branch left by a crashed run can be reused.
 
     Raises:
-        HubRevisionError: the revision holds a model, `push_to_hub_revision` is on and
-            `overwrite_hub_revision` is off.
+        HubRevisionError: the revision holds a model, `callbacks` names
+            push_to_hub_revision (which pushes there) and `overwrite_hub_revision` is off.
     """
     repo_id = getattr(training_args, "hub_model_id", None)
     revision = getattr(training_args, "hub_model_revision", None)
     if not repo_id or not revision:
         return False
-    api = _api()
-    if not api.repo_exists(repo_id):
+    hub = api()
+    if not hub.repo_exists(repo_id):
         return False
-    if revision not in {ref.name for ref in api.list_repo_refs(repo_id).branches}:
+    if revision not in {ref.name for ref in hub.list_repo_refs(repo_id).branches}:
         return False
-    exists = "README.md" in api.list_repo_files(repo_id, revision=revision)
+    exists = "README.md" in hub.list_repo_files(repo_id, revision=revision)
     if (
         exists
-        and getattr(training_args, "push_to_hub_revision", False)
+        and "push_to_hub_revision" in (getattr(training_args, "callbacks", None) or [])
         and not getattr(training_args, "overwrite_hub_revision", False)
     ):
         raise HubRevisionError(
@@ -174,7 +173,7 @@ def get_param_count_from_repo_id(repo_id: str) -> int:
     when several appear). Returns -1 when neither works.
     """
     try:
-        metadata = _api().get_safetensors_metadata(repo_id)
+        metadata = api().get_safetensors_metadata(repo_id)
         counts = metadata.parameter_count
         if counts:
             return int(sum(counts.values()))

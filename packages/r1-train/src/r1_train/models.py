@@ -15,32 +15,48 @@ Data flow: `ModelConfig` + trainer config -> `AutoTokenizer` / `AutoModelForCaus
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+from r1_train.errors import ConfigError
+
+if TYPE_CHECKING:
+    from transformers import PreTrainedModel, PreTrainedTokenizerBase
+    from trl import ModelConfig
+
+    from r1_train.training import TrainConfig
 
 
-def get_tokenizer(model_args: Any, training_args: Any) -> Any:
+def _trust_remote_code(model_args: ModelConfig, training_args: TrainConfig | None) -> bool:
+    # TRL 1.x moved trust_remote_code from ModelConfig to the trainer configs; read both.
+    return bool(
+        getattr(model_args, "trust_remote_code", False)
+        or getattr(training_args, "trust_remote_code", False)
+    )
+
+
+def get_tokenizer(model_args: ModelConfig, training_args: TrainConfig) -> PreTrainedTokenizerBase:
     """The tokenizer of `model_name_or_path`, with the recipe's chat template if it has one."""
     from transformers import AutoTokenizer
 
     tokenizer = AutoTokenizer.from_pretrained(
         model_args.model_name_or_path,
         revision=model_args.model_revision,
-        trust_remote_code=getattr(model_args, "trust_remote_code", False),
+        trust_remote_code=_trust_remote_code(model_args, training_args),
     )
     if getattr(training_args, "chat_template", None) is not None:
         tokenizer.chat_template = training_args.chat_template
     return tokenizer
 
 
-def model_kwargs(model_args: Any, training_args: Any) -> dict[str, Any]:
+def model_kwargs(model_args: ModelConfig, training_args: TrainConfig) -> dict[str, Any]:
     """The `from_pretrained` keywords a recipe implies (also what vLLM-less TRL needs)."""
     import torch
     from trl import get_quantization_config
 
-    dtype = getattr(model_args, "dtype", None) or getattr(model_args, "torch_dtype", None)
+    dtype: Any = model_args.dtype
     if dtype not in ("auto", None):
         if not hasattr(torch, str(dtype)):
-            raise ValueError(
+            raise ConfigError(
                 f"dtype={dtype!r} is not a torch dtype; use auto, bfloat16, float16 or float32"
             )
         dtype = getattr(torch, dtype)
@@ -53,7 +69,7 @@ def model_kwargs(model_args: Any, training_args: Any) -> dict[str, Any]:
         device_map = {"": PartialState().local_process_index}
     return {
         "revision": model_args.model_revision,
-        "trust_remote_code": getattr(model_args, "trust_remote_code", False),
+        "trust_remote_code": _trust_remote_code(model_args, training_args),
         "attn_implementation": model_args.attn_implementation,
         "dtype": dtype,
         "use_cache": not getattr(training_args, "gradient_checkpointing", False),
@@ -62,10 +78,10 @@ def model_kwargs(model_args: Any, training_args: Any) -> dict[str, Any]:
     }
 
 
-def get_model(model_args: Any, training_args: Any) -> Any:
+def get_model(model_args: ModelConfig, training_args: TrainConfig) -> PreTrainedModel:
     """The causal LM of `model_name_or_path`, loaded as the recipe asks."""
     from transformers import AutoModelForCausalLM
 
     return AutoModelForCausalLM.from_pretrained(
-        model_args.model_name_or_path, **model_kwargs(model_args, training_args)
+        str(model_args.model_name_or_path), **model_kwargs(model_args, training_args)
     )

@@ -6,7 +6,7 @@ no RL, and yet they beat RL on the small model alone. The student learns the tea
 long `<think>` traces token by token; TRL's `SFTTrainer` handles chat templates,
 completion-only loss for prompt/completion data, packing and truncation. When the
 tokenizer has no chat template (a base model), ChatML is installed, as open-r1 does,
-since the traces are conversations.
+since the traces are conversations. The phases around it are `training.run_stage`'s.
 
 Data flow: dataset rows (`messages`, or `prompt`/`completion`) -> chat template ->
 SFTTrainer -> checkpoints in `output_dir` -> the GRPO stage or the benchmarks.
@@ -15,7 +15,17 @@ SFTTrainer -> checkpoints in `output_dir` -> the GRPO stage or the benchmarks.
 from __future__ import annotations
 
 import logging
-from typing import Any
+from typing import TYPE_CHECKING
+
+from r1_train.training import Stage, TrainerInputs, run_stage
+
+if TYPE_CHECKING:
+    from datasets import DatasetDict
+    from transformers import PreTrainedModel, PreTrainedTokenizerBase, Trainer
+    from trl import ModelConfig
+
+    from r1_train.configs import ScriptArguments, SFTConfig
+    from r1_train.training import StageScriptArgs, TrainConfig
 
 logger = logging.getLogger(__name__)
 
@@ -28,40 +38,50 @@ CHATML = (
 )
 
 
-def main(script_args: Any, training_args: Any, model_args: Any) -> dict[str, Any]:
-    """Run SFT as the three configs say; returns the training metrics."""
-    from transformers import set_seed
+def prepare_data(
+    dataset: DatasetDict, script_args: StageScriptArgs, training_args: TrainConfig
+) -> DatasetDict:
+    """SFTTrainer reads `messages`, `prompt`/`completion` or text as they are."""
+    return dataset
+
+
+def install_chatml(tokenizer: PreTrainedTokenizerBase, model: PreTrainedModel) -> None:
+    """Give a template-less (base) tokenizer ChatML, growing the embeddings if needed."""
+    if tokenizer.chat_template is not None:
+        return
+    logger.info("the tokenizer has no chat template; using ChatML")
+    tokenizer.chat_template = CHATML
+    for token in ("<|im_start|>", "<|im_end|>"):
+        if token not in tokenizer.get_vocab():
+            tokenizer.add_special_tokens({"additional_special_tokens": [token]})
+    tokenizer.eos_token = "<|im_end|>"
+    rows: int = model.get_input_embeddings().weight.shape[0]  # type: ignore[index]
+    if len(tokenizer) > rows:
+        model.resize_token_embeddings(len(tokenizer))
+
+
+def build_trainer(inputs: TrainerInputs) -> Trainer:
+    """TRL's SFTTrainer over the prepared data, with LoRA when the model config asks."""
     from trl import SFTTrainer, get_peft_config
 
-    from r1_data import get_dataset
-    from r1_train import training
-    from r1_train.models import get_model, get_tokenizer
-
-    set_seed(training_args.seed)
-    training.setup_logging(training_args)
-    checkpoint = training.last_checkpoint(training_args)
-    training.init_tracking(training_args)
-
-    dataset = get_dataset(script_args)
-    tokenizer = get_tokenizer(model_args, training_args)
-    model = get_model(model_args, training_args)
-    if tokenizer.chat_template is None:
-        logger.info("the tokenizer has no chat template; using ChatML")
-        tokenizer.chat_template = CHATML
-        for token in ("<|im_start|>", "<|im_end|>"):
-            if token not in tokenizer.get_vocab():
-                tokenizer.add_special_tokens({"additional_special_tokens": [token]})
-        tokenizer.eos_token = "<|im_end|>"
-        if len(tokenizer) > model.get_input_embeddings().weight.shape[0]:
-            model.resize_token_embeddings(len(tokenizer))
-
-    trainer = SFTTrainer(
-        model=model,
-        args=training_args,
-        train_dataset=dataset[script_args.dataset_train_split],
-        eval_dataset=training.eval_split(dataset, script_args, training_args),
-        processing_class=tokenizer,
-        peft_config=get_peft_config(model_args),
-        callbacks=training.named_callbacks(training_args, model_args),
+    return SFTTrainer(
+        model=inputs.model,
+        args=inputs.training_args,
+        train_dataset=inputs.train_dataset,
+        eval_dataset=inputs.eval_dataset,
+        processing_class=inputs.tokenizer,
+        peft_config=get_peft_config(inputs.model_args),
+        callbacks=inputs.callbacks,
     )
-    return training.finish(trainer, tokenizer, dataset, script_args, training_args, checkpoint)
+
+
+STAGE = Stage(
+    name="sft", prepare_data=prepare_data, prepare_model=install_chatml, build_trainer=build_trainer
+)
+
+
+def main(
+    script_args: ScriptArguments, training_args: SFTConfig, model_args: ModelConfig
+) -> dict[str, float]:
+    """Run SFT as the three configs say; returns the training metrics."""
+    return run_stage(STAGE, script_args, training_args, model_args)

@@ -19,16 +19,14 @@ import logging
 import os
 from typing import Any
 
+from r1_train.errors import MissingExtraError
+
 logger = logging.getLogger(__name__)
 
 __all__ = ["MissingExtraError", "init_trackio", "init_wandb_training"]
 
 # transformers' default `project`: nobody chose it, so a recipe's wandb_project may name it.
 _TRANSFORMERS_DEFAULT_PROJECT = "huggingface"
-
-
-class MissingExtraError(ImportError):
-    """An optional dependency of r1-train is not installed; the message says which extra."""
 
 
 def _report_to(training_args: Any) -> list[str]:
