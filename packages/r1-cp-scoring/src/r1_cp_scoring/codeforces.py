@@ -357,9 +357,10 @@ async def grade_submission(
         run_one: Any = runner.test
     elif hasattr(client, "send_execute"):
 
-        async def run_one(i: int, test: Mapping[str, str]) -> CFTestResult:
+        async def on_piston(i: int, test: Mapping[str, str]) -> CFTestResult:
             return await _piston_test(client, problem, submission, language, i, test)
 
+        run_one = on_piston
     else:
         raise ConfigError(
             f"client={type(client).__name__}: pass an r1-sandbox backend or a PistonClient"
