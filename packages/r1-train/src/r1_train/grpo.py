@@ -21,7 +21,8 @@ Two things TRL 1.x does not do and open-r1's runs relied on, added here:
 Data flow: dataset rows -> chat `prompt` (+ the columns the rewards read, e.g.
 `solution`, `verification_info`) -> R1GRPOTrainer samples G completions per prompt ->
 `GradedReward(get_reward_funcs(script_args))` scores them -> group advantages -> policy
-update -> checkpoints in `output_dir`; ungraded and timed-out shares -> the trainer's logged metrics.
+update -> checkpoints in `output_dir`; ungraded and timed-out shares -> the trainer's
+logged metrics.
 """
 
 from __future__ import annotations
