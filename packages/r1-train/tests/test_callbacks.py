@@ -290,6 +290,7 @@ def test_real_trainer_calls_benchmark_launcher_on_each_save(
 
 
 @pytest.mark.slow
+@pytest.mark.timeout(1200)  # a training step, then an r1-eval process (imports lighteval)
 def test_tiny_training_run_benchmarks_each_checkpoint_with_r1_eval(
     tiny_model_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -297,8 +297,32 @@ def _disable_litellm_caches() -> None:
 # -- one task ----------------------------------------------------------------------------
 
 
+def _dataset_label(config: EvalConfig, spec: TaskSpec) -> str:
+    for key, value in config.datasets.items():
+        if resolve_task(key).name == spec.name:
+            return value
+    return spec.hf_repo
+
+
 def _latest(paths: Sequence[Path]) -> str | None:
     return str(max(paths, key=lambda p: p.stat().st_mtime)) if paths else None
+
+
+def prepare_datasets(config: EvalConfig, workdir: Path) -> dict[str, tuple[str, str]]:
+    """Each task's `--dataset`, checked and laid out for lighteval, before anything loads.
+
+    Keys are task names as given in `config.tasks`; tasks without `--dataset` read the
+    hub data set. A `--dataset` may name the task or any alias of it.
+    """
+    from r1_eval.local_data import prepare_dataset
+
+    given = {resolve_task(k).name: v for k, v in config.datasets.items()}
+    prepared = {}
+    for name in config.tasks:
+        spec = resolve_task(name)
+        if spec.name in given:
+            prepared[name] = prepare_dataset(spec, given[spec.name], workdir / "data")
+    return prepared
 
 
 def run_task(
@@ -307,6 +331,7 @@ def run_task(
     *,
     base_url: str | None,
     workdir: Path,
+    dataset: tuple[str, str] | None = None,
     retry_delay: float = 1.0,
 ) -> TaskOutcome:
     """Generate, grade and save one task (its own lighteval pipeline)."""
@@ -318,14 +343,8 @@ def run_task(
     from lighteval.pipeline import ParallelismManager, Pipeline, PipelineParameters
     from lighteval.tasks.registry import Registry
 
-    from r1_eval.local_data import prepare_dataset
-
     spec = resolve_task(name)
     started = time.monotonic()
-    dataset = None
-    if name in config.datasets or spec.name in config.datasets:
-        value = config.datasets.get(name) or config.datasets[spec.name]
-        dataset = prepare_dataset(spec, value, workdir / "data")
     grader = _make_grader(spec, config)
     table = VerdictTable(grader, spec)
     task_config = build_task_config(spec, config, dataset, _make_metrics(table, config.n))
@@ -382,7 +401,7 @@ def run_task(
         timed_out=getattr(grader, "timed_out", 0),
         sandbox_errors=getattr(grader, "sandbox_errors", 0),
         wall_time_s=round(time.monotonic() - started, 3),
-        dataset=(dataset[0] if dataset else spec.hf_repo),
+        dataset=_dataset_label(config, spec),
         results_file=_latest(list(out.glob("results/**/results_*.json"))),
         details_file=_latest(
             [p for p in out.glob("details/**/*.parquet") if spec.lighteval_name in p.name]
@@ -462,6 +481,7 @@ def run_evaluation(config: EvalConfig, *, retry_delay: float = 1.0) -> dict[str,
     base_url = config.base_url
     outcomes: list[TaskOutcome] = []
     try:
+        datasets = prepare_datasets(config, workdir)
         if config.backend == "vllm":
             from r1_eval.vllm_server import VLLMServer
 
@@ -477,7 +497,12 @@ def run_evaluation(config: EvalConfig, *, retry_delay: float = 1.0) -> dict[str,
             logger.info("evaluating %s on %s", config.model, name)
             outcomes.append(
                 run_task(
-                    name, task_config, base_url=base_url, workdir=workdir, retry_delay=retry_delay
+                    name,
+                    task_config,
+                    base_url=base_url,
+                    workdir=workdir,
+                    dataset=datasets.get(name),
+                    retry_delay=retry_delay,
                 )
             )
             write_summary(config, outcomes, out / "summary.json")

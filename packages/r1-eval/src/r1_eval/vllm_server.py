@@ -88,7 +88,8 @@ def choose_parallelism(params: int | None, gpus: int, heads: int | None) -> tupl
     gpus = max(1, gpus)
     if params is not None and params >= TENSOR_PARALLEL_PARAMS:
         tp = gpus
-        while heads and tp > 1 and heads % tp:
+        # vLLM splits the attention heads evenly; GPU groups come in powers of two.
+        while tp > 1 and ((heads and heads % tp) or tp & (tp - 1)):
             tp -= 1
         return tp, 1
     return 1, gpus
