@@ -169,7 +169,7 @@ def run_r1_eval(
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="100 problems instead of 500")
     parser.add_argument("--workers", type=int, default=None, help="grading processes")
     parser.add_argument("--cap", type=float, default=1800.0, help="baseline cap, seconds")

@@ -352,9 +352,13 @@ def run_task(
     task_config = build_task_config(spec, config, dataset, _make_metrics(table, config.n))
 
     # Guard: the registry sees only this task (no import of every lighteval task module).
-    original_loader = Registry.load_all_task_configs
-    Registry.load_all_task_configs = staticmethod(  # type: ignore[method-assign]
-        lambda custom_tasks=None, load_multilingual=False: {task_config.name: task_config}
+    original_loader = Registry.__dict__["load_all_task_configs"]
+    setattr(  # noqa: B010  (a patch of a class attribute, undone in `finally`)
+        Registry,
+        "load_all_task_configs",
+        staticmethod(
+            lambda custom_tasks=None, load_multilingual=False: {task_config.name: task_config}
+        ),
     )
     retrying = None
     litellm_module = None
@@ -380,16 +384,17 @@ def run_task(
             evaluation_tracker=tracker,
             model_config=model_config,
         )
-        pipeline.model._cache = None  # lighteval's sample cache: never reuse old answers
+        model: Any = pipeline.model
+        model._cache = None  # lighteval's sample cache: never reuse old answers
         if config.backend == "transformers":
             import torch
 
             torch.manual_seed(config.seed)
-            pipeline.model.generation_config_dict["do_sample"] = config.temperature > 0
+            model.generation_config_dict["do_sample"] = config.temperature > 0
         pipeline.evaluate()
         pipeline.save_and_push_results()
     finally:
-        Registry.load_all_task_configs = original_loader  # type: ignore[method-assign]
+        setattr(Registry, "load_all_task_configs", original_loader)  # noqa: B010
         if litellm_module is not None and retrying is not None:
             litellm_module.completion = retrying.completion
         grader.close()

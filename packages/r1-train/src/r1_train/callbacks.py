@@ -294,7 +294,7 @@ class BenchmarkOnSaveCallback(TrainerCallback):
         benchmarks = list(getattr(args, "benchmarks", None) or [])
         if not benchmarks:
             return
-        path = str(Path(args.output_dir) / f"checkpoint-{state.global_step}")
+        path = str(Path(str(args.output_dir)) / f"checkpoint-{state.global_step}")
         job = BenchmarkJob(
             checkpoint=path,
             local_path=path,
@@ -331,12 +331,12 @@ class PushToHubRevisionCallback(TrainerCallback):
         from r1_train.hub import push_to_hub_revision
 
         step = state.global_step
-        local_path = str(Path(args.output_dir) / f"checkpoint-{step}")
+        local_path = str(Path(str(args.output_dir)) / f"checkpoint-{step}")
         # A plain namespace, not dataclasses.replace(args) or a new config: both re-run
         # TrainingArguments.__post_init__, which re-initialises the distributed state in
         # the middle of a multi-process run.
         base_revision = getattr(args, "hub_model_revision", None) or "main"
-        target = SimpleNamespace(
+        target: Any = SimpleNamespace(
             hub_model_id=args.hub_model_id,
             hub_model_revision=f"{base_revision}-step-{step:09d}",
             output_dir=local_path,
@@ -371,7 +371,7 @@ class PushToHubRevisionCallback(TrainerCallback):
         future.add_done_callback(after_push)
 
 
-CALLBACKS: dict[str, type[TrainerCallback]] = {
+CALLBACKS: dict[str, Callable[..., TrainerCallback]] = {
     "push_to_hub_revision": PushToHubRevisionCallback,
     "benchmark_on_save": BenchmarkOnSaveCallback,
 }
