@@ -7,7 +7,8 @@ Both sides grade the same outputs, measured in the same run on the same machine:
   `apply_metric` calls it: `metric.compute_sample(doc=..., model_response=...)` for one
   problem after another, in one process, with lighteval's own (alarm) timeouts;
 - r1-eval: `ExtractiveGrader("math")`, the same extraction and comparison in r1-rewards'
-  worker pool (one worker per core, 11 s hard limit per sample), timed cold (workers
+  worker pool (one worker per core, lighteval's 5 s alarms inside, a 30 s hard limit per
+  sample), timed cold (workers
   started inside the timing) and warm.
 
 Completions are synthetic but shaped like R1 outputs: a <think> block with stray inline

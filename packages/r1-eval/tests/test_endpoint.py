@@ -102,6 +102,8 @@ def endpoint_run(tmp_path_factory: pytest.TempPathFactory) -> dict:
             "--backend", "endpoint", "--base-url", server["base_url"],
             "--tasks", "math_500,gpqa,lcb", "--n", str(N), "--max-new-tokens", "256",
             "--max-retries", "3", "--output-dir", str(out), "--quiet",
+            # A shared CI machine may be slow: no legitimate sample may reach the kill.
+            "--grading-timeout", "120",
         ]  # fmt: skip
         for task, path in data.items():
             argv += ["--dataset", f"{task}={path}"]

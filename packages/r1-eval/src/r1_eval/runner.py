@@ -37,7 +37,7 @@ import shutil
 import tempfile
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import asdict, dataclass, field, replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -99,13 +99,28 @@ class VerdictTable:
             failed.append([t == FAILED_REQUEST for t in texts])
             samples.append(["" if t == FAILED_REQUEST else t for t in texts])
             problems.append(Problem(list(doc.choices), doc.gold_index, doc.specific))
-        verdicts = self.grader.grade(problems, samples)
+        verdicts = self._grade_with_progress(problems, samples)
         for row, fails in zip(verdicts, failed, strict=True):
             for i, did_fail in enumerate(fails):
                 if did_fail:
                     row[i] = None
         self.failed_requests = sum(any(f) for f in failed)
         self._key, self.verdicts = key, verdicts
+        return verdicts
+
+    def _grade_with_progress(
+        self, problems: list[Any], samples: list[list[str]]
+    ) -> list[list[int | None]]:
+        from tqdm.auto import tqdm
+
+        # Chunks big enough to keep every worker busy, small enough for a live bar.
+        step = 64
+        verdicts: list[list[int | None]] = []
+        with tqdm(total=len(problems), desc=f"grading {self.spec.name}", unit="problem") as bar:
+            for start in range(0, len(problems), step):
+                chunk = slice(start, start + step)
+                verdicts.extend(self.grader.grade(problems[chunk], samples[chunk]))
+                bar.update(len(problems[chunk]))
         return verdicts
 
 
@@ -204,8 +219,13 @@ def _model_config(config: EvalConfig, base_url: str | None, cache_dir: str) -> A
         import torch
         from lighteval.models.transformers.transformers_model import TransformersModelConfig
 
+        # `org/model@revision` (how r1-train names a pushed checkpoint) -> name + revision.
+        name, revision = config.model, "main"
+        if "@" in name and not Path(name).exists():
+            name, revision = name.rsplit("@", 1)
         return TransformersModelConfig(
-            model_name=config.model,
+            model_name=name,
+            revision=revision,
             generation_parameters=_generation_parameters(config),
             system_prompt=config.system_prompt,
             cache_dir=cache_dir,
@@ -531,7 +551,3 @@ def run_evaluation(config: EvalConfig, *, retry_delay: float = 1.0) -> dict[str,
         ]
         raise EvalJobError("incomplete evaluation (see summary.json): " + "; ".join(parts))
     return summary
-
-
-def config_as_dict(config: EvalConfig) -> dict[str, Any]:
-    return asdict(config)

@@ -129,10 +129,13 @@ class VLLMServer:
             tp, dp = tp or auto_tp, dp or auto_dp
         port = _free_port()
         served = "r1-eval-model"
+        model, revision = config.model, None
+        if "@" in model and not Path(model).exists():
+            model, revision = model.rsplit("@", 1)
         argv = [
             exe,
             "serve",
-            config.model,
+            model,
             "--host",
             "127.0.0.1",
             "--port",
@@ -150,6 +153,8 @@ class VLLMServer:
             "--dtype",
             config.dtype,
         ]
+        if revision:
+            argv += ["--revision", revision]
         if config.trust_remote_code:
             argv.append("--trust-remote-code")
         return cls(config.model, argv, port, served, ready_timeout=config.server_timeout)
