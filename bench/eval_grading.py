@@ -8,8 +8,7 @@ Both sides grade the same outputs, measured in the same run on the same machine:
   problem after another, in one process, with lighteval's own (alarm) timeouts;
 - r1-eval: `ExtractiveGrader("math")`, the same extraction and comparison in r1-rewards'
   worker pool (one worker per core, lighteval's 5 s alarms inside, a 30 s hard limit per
-  sample), timed cold (workers
-  started inside the timing) and warm.
+  sample), timed cold (workers started inside the timing) and warm.
 
 Completions are synthetic but shaped like R1 outputs: a <think> block with stray inline
 math, then a final answer that is right (in one of several equivalent forms), wrong, or
