@@ -88,7 +88,11 @@ class EvalConfig:
         },
     )
     limit: int | None = field(
-        default=None, metadata={"help": "Evaluate only the first N problems of each task."}
+        default=None,
+        metadata={
+            "help": "Evaluate only N problems of each task (lighteval's fixed shuffle, "
+            "seed 42: the same N every run). Partial: not comparable to full scores."
+        },
     )
     seed: int = field(default=1234, metadata={"help": "Seed of sampling and of lighteval."})
     output_dir: str = field(
