@@ -151,19 +151,6 @@ class ExtractiveGrader:
             start += len(texts)
         return out
 
-    def warm_up(self) -> None:
-        """Start the workers in the background (they import sympy and lighteval's parser:
-        seconds), so that they are ready when generation ends."""
-        import threading
-
-        spec = json.dumps({"metric": self.metric, "choices": ["1"], "gold_index": 0})
-        threading.Thread(
-            target=self._pool.run,
-            args=("accuracy", [("1", spec)], self.timeout),
-            name="r1-eval-grading-warm-up",
-            daemon=True,
-        ).start()
-
     def close(self) -> None:
         self._pool.close()
 

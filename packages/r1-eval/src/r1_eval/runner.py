@@ -366,8 +366,6 @@ def run_task(
     spec = resolve_task(name)
     started = time.monotonic()
     grader = _make_grader(spec, config)
-    if hasattr(grader, "warm_up"):
-        grader.warm_up()  # workers start while the model generates
     table = VerdictTable(grader, spec)
     task_config = build_task_config(spec, config, dataset, _make_metrics(table, config.n))
 
