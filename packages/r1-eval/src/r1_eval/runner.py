@@ -356,12 +356,18 @@ def run_task(
 ) -> TaskOutcome:
     """Generate, grade and save one task (its own lighteval pipeline)."""
     _offline_environment()
+    import contextlib
     import random
 
     import numpy as np
-    from lighteval.logging.evaluation_tracker import EvaluationTracker
-    from lighteval.pipeline import ParallelismManager, Pipeline, PipelineParameters
-    from lighteval.tasks.registry import Registry
+
+    # lighteval turns litellm's disk cache on at import, which creates `.litellm_cache/` in
+    # the working directory: let it land in this run's scratch directory instead.
+    workdir.mkdir(parents=True, exist_ok=True)
+    with contextlib.chdir(workdir):
+        from lighteval.logging.evaluation_tracker import EvaluationTracker
+        from lighteval.pipeline import ParallelismManager, Pipeline, PipelineParameters
+        from lighteval.tasks.registry import Registry
 
     spec = resolve_task(name)
     started = time.monotonic()
