@@ -102,6 +102,8 @@ def endpoint_run(tmp_path_factory: pytest.TempPathFactory) -> dict:
             "--backend", "endpoint", "--base-url", server["base_url"],
             "--tasks", "math_500,gpqa,lcb", "--n", str(N), "--max-new-tokens", "256",
             "--max-retries", "3", "--output-dir", str(out), "--quiet",
+            # A shared CI machine may be slow: no legitimate sample may reach the kill.
+            "--grading-timeout", "120",
         ]  # fmt: skip
         for task, path in data.items():
             argv += ["--dataset", f"{task}={path}"]
@@ -117,6 +119,7 @@ def endpoint_run(tmp_path_factory: pytest.TempPathFactory) -> dict:
 
 
 @pytest.mark.slow
+@pytest.mark.timeout(1200)  # one lighteval import and run, on a shared CPU
 def test_exact_pass_at_k_for_math(endpoint_run: dict) -> None:
     task = endpoint_run["summary"]["tasks"]["math_500"]
     assert task["n"] == N and task["problems"] == 4 and task["samples"] == 16
@@ -131,6 +134,7 @@ def test_exact_pass_at_k_for_math(endpoint_run: dict) -> None:
 
 
 @pytest.mark.slow
+@pytest.mark.timeout(1200)  # one lighteval import and run, on a shared CPU
 def test_exact_pass_at_k_for_gpqa_letters(endpoint_run: dict) -> None:
     task = endpoint_run["summary"]["tasks"]["gpqa"]  # named as on the command line
     assert task["task"] == "gpqa:diamond" and task["problems"] == 2
@@ -139,6 +143,7 @@ def test_exact_pass_at_k_for_gpqa_letters(endpoint_run: dict) -> None:
 
 
 @pytest.mark.slow
+@pytest.mark.timeout(1200)  # one lighteval import and run, on a shared CPU
 def test_exact_pass_at_k_for_code_run_in_the_sandbox(endpoint_run: dict) -> None:
     task = endpoint_run["summary"]["tasks"]["lcb"]
     assert task["task"] == "lcb:codegeneration" and task["problems"] == 2
@@ -148,6 +153,7 @@ def test_exact_pass_at_k_for_code_run_in_the_sandbox(endpoint_run: dict) -> None
 
 
 @pytest.mark.slow
+@pytest.mark.timeout(1200)  # one lighteval import and run, on a shared CPU
 def test_failed_requests_are_retried_counted_and_never_scored(endpoint_run: dict) -> None:
     proc, summary = endpoint_run["proc"], endpoint_run["summary"]
     task = summary["tasks"]["math_500"]
@@ -160,6 +166,7 @@ def test_failed_requests_are_retried_counted_and_never_scored(endpoint_run: dict
 
 
 @pytest.mark.slow
+@pytest.mark.timeout(1200)  # one lighteval import and run, on a shared CPU
 def test_lighteval_results_and_details_are_written_beside_the_summary(endpoint_run: dict) -> None:
     out: Path = endpoint_run["out"]
     summary = endpoint_run["summary"]

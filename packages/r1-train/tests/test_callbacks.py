@@ -18,6 +18,7 @@ from r1_train.callbacks import (
     get_benchmark_launcher,
     get_callbacks,
     make_subprocess_launcher,
+    r1_eval_command,
     register_benchmark_launcher,
 )
 from r1_train.configs import GRPOConfig, SFTConfig
@@ -139,9 +140,75 @@ def test_subprocess_launcher_errors_are_clear(monkeypatch: pytest.MonkeyPatch) -
     job = BenchmarkJob(checkpoint="c", local_path="c", benchmarks=[], step=1)
     with pytest.raises(ValueError, match=r"unknown placeholder 'model'"):
         make_subprocess_launcher("eval {model}")(job)
+
+
+def test_r1_eval_command_evaluates_the_local_checkpoint(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("R1_EVAL_ARGS", "--n 4 --dataset 'math_500=my data/m.jsonl'")
+    ckpt = str(tmp_path / "run" / "checkpoint-30")
+    job = BenchmarkJob(
+        checkpoint="org/m@v-step-30", local_path=ckpt, benchmarks=["math_500", "lcb_v4"],
+        step=30, system_prompt="Think first.",
+    )  # fmt: skip
+    assert r1_eval_command(job) == [
+        sys.executable, "-m", "r1_eval.cli", "run", ckpt,
+        "--tasks", "math_500,lcb_v4",
+        "--output-dir", str(tmp_path / "run" / "evals" / "checkpoint-30"),
+        "--system-prompt", "Think first.",
+        "--n", "4", "--dataset", "math_500=my data/m.jsonl",
+    ]  # fmt: skip
+
+
+def test_subprocess_launcher_runs_r1_eval_without_a_template(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import r1_train.callbacks as callbacks
+
+    started: list[list[str]] = []
+
+    class FakePopen:
+        def __init__(self, argv: list[str], **kwargs: object) -> None:
+            started.append(argv)
+
     monkeypatch.delenv("R1_BENCHMARK_COMMAND", raising=False)
-    with pytest.raises(ValueError, match="R1_BENCHMARK_COMMAND"):
-        get_benchmark_launcher("subprocess")(job)
+    monkeypatch.delenv("R1_EVAL_ARGS", raising=False)
+    monkeypatch.setattr(callbacks.subprocess, "Popen", FakePopen)
+    ckpt = str(tmp_path / "run" / "checkpoint-2")
+    job = BenchmarkJob(checkpoint=ckpt, local_path=ckpt, benchmarks=["aime24"], step=2)
+    for name in ("subprocess", "r1-eval"):
+        get_benchmark_launcher(name)(job)
+    assert started == [r1_eval_command(job)] * 2
+    assert started[0][2:5] == ["r1_eval.cli", "run", ckpt]
+    assert (tmp_path / "run" / "evals" / "checkpoint-2").is_dir()  # where its log goes
+
+
+def test_launchers_are_discovered_through_entry_points(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A package registers a launcher in pyproject; r1-train finds it without importing it."""
+    (tmp_path / "fake_cluster_launcher.py").write_text(
+        "SEEN = []\ndef launch(job):\n    SEEN.append(job.step)\n    return 'job-42'\n"
+    )
+    dist = tmp_path / "fake_cluster_launcher-0.1.dist-info"
+    dist.mkdir()
+    (dist / "METADATA").write_text(
+        "Metadata-Version: 2.1\nName: fake-cluster-launcher\nVersion: 0.1\n"
+    )
+    (dist / "entry_points.txt").write_text(
+        "[r1_train.benchmark_launchers]\nfake-cluster = fake_cluster_launcher:launch\n"
+    )
+    monkeypatch.syspath_prepend(str(tmp_path))
+    monkeypatch.setenv("R1_BENCHMARK_LAUNCHER", "fake-cluster")
+    assert "fake_cluster_launcher" not in sys.modules  # nothing imported until asked for
+    callback = BenchmarkOnSaveCallback()
+    callback.on_save(
+        _config(tmp_path, benchmarks=["aime24"]), TrainerState(global_step=9), TrainerControl()
+    )
+    assert callback.launched == ["job-42"]
+    assert sys.modules["fake_cluster_launcher"].SEEN == [9]
+    with pytest.raises(ValueError, match=r"'nope' is not registered; valid: .*fake-cluster"):
+        get_benchmark_launcher("nope")
 
 
 def test_push_to_hub_revision_callback_pushes_checkpoint_then_benchmarks(
@@ -220,3 +287,54 @@ def test_real_trainer_calls_benchmark_launcher_on_each_save(
     assert [job.step for job in jobs] == [1, 2]
     for job in jobs:
         assert (Path(job.local_path) / "model.safetensors").exists()
+
+
+@pytest.mark.slow
+@pytest.mark.timeout(1200)  # a training step, then an r1-eval process (imports lighteval)
+def test_tiny_training_run_benchmarks_each_checkpoint_with_r1_eval(
+    tiny_model_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A real Trainer saves a checkpoint; the r1-eval launcher evaluates it in its own process."""
+    import torch
+    from transformers import AutoModelForCausalLM, AutoTokenizer, Trainer
+
+    data = tmp_path / "math.jsonl"
+    data.write_text(
+        "".join(
+            json.dumps({"problem": f"What is {a}+{a}?", "answer": str(2 * a)}) + "\n"
+            for a in range(3)
+        )
+    )
+    monkeypatch.setenv(
+        "R1_EVAL_ARGS",
+        f"--dataset math_500={data} --n 2 --max-new-tokens 8 --quiet --grading-workers 1",
+    )
+    model = AutoModelForCausalLM.from_pretrained(tiny_model_dir)
+    ids = torch.randint(0, model.config.vocab_size, (4, 12))
+    args = _config(
+        tmp_path,
+        benchmarks=["math_500"],
+        max_steps=1,
+        save_steps=1,
+        save_strategy="steps",
+        per_device_train_batch_size=4,
+        logging_strategy="no",
+    )
+    callback = BenchmarkOnSaveCallback(launcher="r1-eval")
+    trainer = Trainer(
+        model=model,
+        args=args,
+        train_dataset=[{"input_ids": row, "labels": row} for row in ids],
+        # Saved into each checkpoint (as `r1-train sft` does): the evaluator loads it.
+        processing_class=AutoTokenizer.from_pretrained(tiny_model_dir),
+        callbacks=[callback],
+    )
+    trainer.train()
+    (proc,) = callback.launched
+    evals = tmp_path / "run" / "evals" / "checkpoint-1"
+    assert proc.wait(timeout=900) == 0, (evals / "r1-eval.log").read_text()[-3000:]
+    summary = json.loads((evals / "summary.json").read_text())
+    assert summary["model"] == str(tmp_path / "run" / "checkpoint-1")
+    task = summary["tasks"]["math_500"]
+    assert task["n"] == 2 and task["problems"] == 3 and task["samples"] == 6
+    assert 0.0 <= task["pass@1"] <= 1.0

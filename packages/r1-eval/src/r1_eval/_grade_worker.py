@@ -85,6 +85,7 @@ class _Grader:
             "letters": ([letters], [letters], 6, False),
         }
         self._golds: dict[str, tuple[Any, Any, list[Any]]] = {}
+        self._verdicts: dict[tuple[Any, ...], int] = {}
 
     def _gold_side(self, spec_json: str, timeout: int) -> tuple[Any, Any, list[Any]]:
         cached = self._golds.get(spec_json)
@@ -116,10 +117,24 @@ class _Grader:
         extracted = self.lib.emu.extract_target_from_pred(
             pred, pred_res, "first_match", "any_match", timeout
         )
-        correct = any(
-            self.lib.compare(gold, extracted, precision, timeout_seconds=timeout) for gold in golds
+        # Samples of one problem mostly end on the same few answers: the sympy comparison
+        # (the slow part) runs once per distinct extracted answer, not once per sample.
+        key = (
+            spec_json,
+            tuple(str(e) for e in extracted),
+            tuple(type(e).__name__ for e in extracted),
         )
-        return 1 if correct else 0
+        verdict = self._verdicts.get(key)
+        if verdict is None:
+            correct = any(
+                self.lib.compare(gold, extracted, precision, timeout_seconds=timeout)
+                for gold in golds
+            )
+            verdict = 1 if correct else 0
+            if len(self._verdicts) > 16384:
+                self._verdicts.clear()
+            self._verdicts[key] = verdict
+        return verdict
 
 
 def _die_with_parent() -> None:

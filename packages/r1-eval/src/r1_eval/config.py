@@ -32,8 +32,8 @@ class EvalConfig:
 
     model: str = field(
         metadata={
-            "help": "Model to evaluate: a local directory or hub id (transformers, vllm), "
-            "or the model name the server knows (endpoint)."
+            "help": "Model to evaluate: a local directory or hub id, optionally "
+            "`id@revision` (transformers, vllm), or the model name the server knows (endpoint)."
         }
     )
     tasks: list[str] = field(
@@ -88,7 +88,11 @@ class EvalConfig:
         },
     )
     limit: int | None = field(
-        default=None, metadata={"help": "Evaluate only the first N problems of each task."}
+        default=None,
+        metadata={
+            "help": "Evaluate only N problems of each task (lighteval's fixed shuffle, "
+            "seed 42: the same N every run). Partial: not comparable to full scores."
+        },
     )
     seed: int = field(default=1234, metadata={"help": "Seed of sampling and of lighteval."})
     output_dir: str = field(
@@ -118,8 +122,12 @@ class EvalConfig:
         },
     )
     grading_timeout: float = field(
-        default=11.0,
-        metadata={"help": "Hard limit in seconds per graded math answer (killed after it)."},
+        default=30.0,
+        metadata={
+            "help": "Hard limit in seconds per graded math answer: past it the grading "
+            "worker is killed and the answer is wrong (lighteval's own 5 s alarms act "
+            "first wherever they can)."
+        },
     )
     grading_workers: int | None = field(
         default=None, metadata={"help": "Math grading processes (default: the usable cores)."}
@@ -167,8 +175,11 @@ class EvalConfig:
             raise ConfigError(f"limit={self.limit}: must be >= 1 problems")
         if self.max_retries < 1:
             raise ConfigError(f"max_retries={self.max_retries}: must be >= 1 attempt")
-        if self.grading_timeout <= 1:
-            raise ConfigError(f"grading_timeout={self.grading_timeout}: must be > 1 second")
+        if self.grading_timeout <= 5:
+            raise ConfigError(
+                f"grading_timeout={self.grading_timeout}: must be > 5 seconds (lighteval's "
+                "own alarm per parse)"
+            )
         from r1_eval.tasks import resolve_task
 
         asked = {resolve_task(t).name for t in self.tasks}

@@ -41,10 +41,13 @@ _BOOTSTRAP = (
     "main(int(sys.argv[1]), int(sys.argv[2]), int(sys.argv[3]))"
 )
 
-# Hard wall-clock limit per sample. The pool hands its workers (limit - 0.5) // 2 whole
-# seconds for lighteval's own alarms, so 11 s gives them lighteval's default of 5 s: a slow
-# but finite parse reaches the verdict lighteval would reach, only a runaway one is killed.
-DEFAULT_MATH_TIMEOUT_S = 11.0
+# lighteval's own alarm per extraction and per comparison (`timeout_seconds=5`), kept as is
+# inside the workers so that a slow but finite parse reaches lighteval's verdict.
+LIGHTEVAL_ALARM_S = 5
+# Hard wall-clock limit per sample, past which its worker is killed and the sample is wrong:
+# only for work lighteval's alarm cannot interrupt (C code). Generous, so that a loaded
+# machine never turns a slow legitimate sample into a kill.
+DEFAULT_MATH_TIMEOUT_S = 30.0
 # LiveCodeBench's limit per test (lighteval's `codegen_metrics(timeout=6)`).
 DEFAULT_CODE_TIMEOUT_S = 6.0
 
@@ -115,7 +118,7 @@ class ExtractiveGrader:
             raise ValueError(f"timeout={timeout!r}: must be positive seconds")
         self.metric = metric
         self.timeout = float(timeout)
-        self._pool = pool or ExtractiveMatchPool(workers=workers)
+        self._pool = pool or ExtractiveMatchPool(workers=workers, alarm_s=LIGHTEVAL_ALARM_S)
         self.timed_out = 0
 
     def grade(

@@ -37,7 +37,7 @@ import shutil
 import tempfile
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import asdict, dataclass, field, replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -99,13 +99,28 @@ class VerdictTable:
             failed.append([t == FAILED_REQUEST for t in texts])
             samples.append(["" if t == FAILED_REQUEST else t for t in texts])
             problems.append(Problem(list(doc.choices), doc.gold_index, doc.specific))
-        verdicts = self.grader.grade(problems, samples)
+        verdicts = self._grade_with_progress(problems, samples)
         for row, fails in zip(verdicts, failed, strict=True):
             for i, did_fail in enumerate(fails):
                 if did_fail:
                     row[i] = None
         self.failed_requests = sum(any(f) for f in failed)
         self._key, self.verdicts = key, verdicts
+        return verdicts
+
+    def _grade_with_progress(
+        self, problems: list[Any], samples: list[list[str]]
+    ) -> list[list[int | None]]:
+        from tqdm.auto import tqdm
+
+        # Chunks big enough to keep every worker busy, small enough for a live bar.
+        step = 64
+        verdicts: list[list[int | None]] = []
+        with tqdm(total=len(problems), desc=f"grading {self.spec.name}", unit="problem") as bar:
+            for start in range(0, len(problems), step):
+                chunk = slice(start, start + step)
+                verdicts.extend(self.grader.grade(problems[chunk], samples[chunk]))
+                bar.update(len(problems[chunk]))
         return verdicts
 
 
@@ -204,8 +219,13 @@ def _model_config(config: EvalConfig, base_url: str | None, cache_dir: str) -> A
         import torch
         from lighteval.models.transformers.transformers_model import TransformersModelConfig
 
+        # `org/model@revision` (how r1-train names a pushed checkpoint) -> name + revision.
+        name, revision = config.model, "main"
+        if "@" in name and not Path(name).exists():
+            name, revision = name.rsplit("@", 1)
         return TransformersModelConfig(
-            model_name=config.model,
+            model_name=name,
+            revision=revision,
             generation_parameters=_generation_parameters(config),
             system_prompt=config.system_prompt,
             cache_dir=cache_dir,
@@ -297,8 +317,32 @@ def _disable_litellm_caches() -> None:
 # -- one task ----------------------------------------------------------------------------
 
 
+def _dataset_label(config: EvalConfig, spec: TaskSpec) -> str:
+    for key, value in config.datasets.items():
+        if resolve_task(key).name == spec.name:
+            return value
+    return spec.hf_repo
+
+
 def _latest(paths: Sequence[Path]) -> str | None:
     return str(max(paths, key=lambda p: p.stat().st_mtime)) if paths else None
+
+
+def prepare_datasets(config: EvalConfig, workdir: Path) -> dict[str, tuple[str, str]]:
+    """Each task's `--dataset`, checked and laid out for lighteval, before anything loads.
+
+    Keys are task names as given in `config.tasks`; tasks without `--dataset` read the
+    hub data set. A `--dataset` may name the task or any alias of it.
+    """
+    from r1_eval.local_data import prepare_dataset
+
+    given = {resolve_task(k).name: v for k, v in config.datasets.items()}
+    prepared = {}
+    for name in config.tasks:
+        spec = resolve_task(name)
+        if spec.name in given:
+            prepared[name] = prepare_dataset(spec, given[spec.name], workdir / "data")
+    return prepared
 
 
 def run_task(
@@ -307,33 +351,38 @@ def run_task(
     *,
     base_url: str | None,
     workdir: Path,
+    dataset: tuple[str, str] | None = None,
     retry_delay: float = 1.0,
 ) -> TaskOutcome:
     """Generate, grade and save one task (its own lighteval pipeline)."""
     _offline_environment()
+    import contextlib
     import random
 
     import numpy as np
-    from lighteval.logging.evaluation_tracker import EvaluationTracker
-    from lighteval.pipeline import ParallelismManager, Pipeline, PipelineParameters
-    from lighteval.tasks.registry import Registry
 
-    from r1_eval.local_data import prepare_dataset
+    # lighteval turns litellm's disk cache on at import, which creates `.litellm_cache/` in
+    # the working directory: let it land in this run's scratch directory instead.
+    workdir.mkdir(parents=True, exist_ok=True)
+    with contextlib.chdir(workdir):
+        from lighteval.logging.evaluation_tracker import EvaluationTracker
+        from lighteval.pipeline import ParallelismManager, Pipeline, PipelineParameters
+        from lighteval.tasks.registry import Registry
 
     spec = resolve_task(name)
     started = time.monotonic()
-    dataset = None
-    if name in config.datasets or spec.name in config.datasets:
-        value = config.datasets.get(name) or config.datasets[spec.name]
-        dataset = prepare_dataset(spec, value, workdir / "data")
     grader = _make_grader(spec, config)
     table = VerdictTable(grader, spec)
     task_config = build_task_config(spec, config, dataset, _make_metrics(table, config.n))
 
     # Guard: the registry sees only this task (no import of every lighteval task module).
-    original_loader = Registry.load_all_task_configs
-    Registry.load_all_task_configs = staticmethod(  # type: ignore[method-assign]
-        lambda custom_tasks=None, load_multilingual=False: {task_config.name: task_config}
+    original_loader = Registry.__dict__["load_all_task_configs"]
+    setattr(  # noqa: B010  (a patch of a class attribute, undone in `finally`)
+        Registry,
+        "load_all_task_configs",
+        staticmethod(
+            lambda custom_tasks=None, load_multilingual=False: {task_config.name: task_config}
+        ),
     )
     retrying = None
     litellm_module = None
@@ -359,16 +408,17 @@ def run_task(
             evaluation_tracker=tracker,
             model_config=model_config,
         )
-        pipeline.model._cache = None  # lighteval's sample cache: never reuse old answers
+        model: Any = pipeline.model
+        model._cache = None  # lighteval's sample cache: never reuse old answers
         if config.backend == "transformers":
             import torch
 
             torch.manual_seed(config.seed)
-            pipeline.model.generation_config_dict["do_sample"] = config.temperature > 0
+            model.generation_config_dict["do_sample"] = config.temperature > 0
         pipeline.evaluate()
         pipeline.save_and_push_results()
     finally:
-        Registry.load_all_task_configs = original_loader  # type: ignore[method-assign]
+        setattr(Registry, "load_all_task_configs", original_loader)  # noqa: B010
         if litellm_module is not None and retrying is not None:
             litellm_module.completion = retrying.completion
         grader.close()
@@ -382,7 +432,7 @@ def run_task(
         timed_out=getattr(grader, "timed_out", 0),
         sandbox_errors=getattr(grader, "sandbox_errors", 0),
         wall_time_s=round(time.monotonic() - started, 3),
-        dataset=(dataset[0] if dataset else spec.hf_repo),
+        dataset=_dataset_label(config, spec),
         results_file=_latest(list(out.glob("results/**/results_*.json"))),
         details_file=_latest(
             [p for p in out.glob("details/**/*.parquet") if spec.lighteval_name in p.name]
@@ -462,6 +512,7 @@ def run_evaluation(config: EvalConfig, *, retry_delay: float = 1.0) -> dict[str,
     base_url = config.base_url
     outcomes: list[TaskOutcome] = []
     try:
+        datasets = prepare_datasets(config, workdir)
         if config.backend == "vllm":
             from r1_eval.vllm_server import VLLMServer
 
@@ -477,7 +528,12 @@ def run_evaluation(config: EvalConfig, *, retry_delay: float = 1.0) -> dict[str,
             logger.info("evaluating %s on %s", config.model, name)
             outcomes.append(
                 run_task(
-                    name, task_config, base_url=base_url, workdir=workdir, retry_delay=retry_delay
+                    name,
+                    task_config,
+                    base_url=base_url,
+                    workdir=workdir,
+                    dataset=datasets.get(name),
+                    retry_delay=retry_delay,
                 )
             )
             write_summary(config, outcomes, out / "summary.json")
@@ -499,7 +555,3 @@ def run_evaluation(config: EvalConfig, *, retry_delay: float = 1.0) -> dict[str,
         ]
         raise EvalJobError("incomplete evaluation (see summary.json): " + "; ".join(parts))
     return summary
-
-
-def config_as_dict(config: EvalConfig) -> dict[str, Any]:
-    return asdict(config)

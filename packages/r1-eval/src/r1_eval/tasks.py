@@ -165,8 +165,13 @@ def resolve_task(name: str) -> TaskSpec:
 
 
 def parse_task_list(text: str) -> list[str]:
-    """`math_500,aime24` -> ["math_500", "aime24"], names kept as given, order kept."""
+    """`math_500,aime24` -> ["math_500", "aime24"], names kept as given, order kept.
+
+    `all` (open-r1's `benchmarks: [all]`) stands for every task.
+    """
     names = [t.strip() for t in text.split(",") if t.strip()]
+    if "all" in names:
+        names = [n for n in names if n != "all"] + [n for n in TASKS if n not in names]
     if not names:
         raise UnknownTaskError(f"no task in {text!r}; valid tasks: {', '.join(valid_task_names())}")
     for name in names:

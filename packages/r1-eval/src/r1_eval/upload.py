@@ -38,7 +38,8 @@ def upload_details(run_dir: str | Path, repo_id: str, *, private: bool = False) 
     operations = []
     for file in files:
         name = _config_name(file)
-        target = f"{name}/{file.name.replace('|', '_')}"
+        # The Hub's paths keep to a safe alphabet: "details_gpqa:diamond|0_..." is renamed.
+        target = f"{name}/{re.sub(r'[^A-Za-z0-9_.-]+', '_', file.name)}"
         configs.setdefault(name, []).append(target)
         operations.append(CommitOperationAdd(path_in_repo=target, path_or_fileobj=str(file)))
     card = ["---", "configs:"]

@@ -88,7 +88,8 @@ def choose_parallelism(params: int | None, gpus: int, heads: int | None) -> tupl
     gpus = max(1, gpus)
     if params is not None and params >= TENSOR_PARALLEL_PARAMS:
         tp = gpus
-        while heads and tp > 1 and heads % tp:
+        # vLLM splits the attention heads evenly; GPU groups come in powers of two.
+        while tp > 1 and ((heads and heads % tp) or tp & (tp - 1)):
             tp -= 1
         return tp, 1
     return 1, gpus
@@ -128,10 +129,13 @@ class VLLMServer:
             tp, dp = tp or auto_tp, dp or auto_dp
         port = _free_port()
         served = "r1-eval-model"
+        model, revision = config.model, None
+        if "@" in model and not Path(model).exists():
+            model, revision = model.rsplit("@", 1)
         argv = [
             exe,
             "serve",
-            config.model,
+            model,
             "--host",
             "127.0.0.1",
             "--port",
@@ -149,6 +153,8 @@ class VLLMServer:
             "--dtype",
             config.dtype,
         ]
+        if revision:
+            argv += ["--revision", revision]
         if config.trust_remote_code:
             argv.append("--trust-remote-code")
         return cls(config.model, argv, port, served, ready_timeout=config.server_timeout)

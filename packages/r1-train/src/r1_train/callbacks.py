@@ -4,15 +4,19 @@ A long SFT or GRPO run is judged by its benchmark curve, not its loss. open-r1 p
 saved checkpoint to its own Hub branch (`<hub_model_revision>-step-000000050`) and, once the
 upload is done, submits evaluation jobs for it on Slurm. Here the push and the evaluation
 are two callbacks, and "submit evaluation jobs" is a pluggable launcher looked up by name:
-`log` (the default: says what it would run), `subprocess` (runs a command template of
-yours), and whatever other packages register (r1-slurm registers `slurm`). The trainer
-never waits: the push runs in huggingface_hub's background thread, and the launcher is
-called from that thread when the upload finishes.
+`log` (the default: says what it would run), `r1-eval` (runs `r1-eval run` on the
+checkpoint in a background process), `subprocess` (a command template of yours, `r1-eval
+run` when none is set), and whatever other packages register under the entry-point group
+`r1_train.benchmark_launchers` (r1-slurm registers `slurm`), found without r1-train
+importing them. The trainer never waits: the push runs in huggingface_hub's background
+thread, the launcher is called from that thread when the upload finishes, and r1-eval runs
+as its own process (it is never imported here: lighteval takes 20-50 s to import).
 
-The launcher is chosen by `R1_BENCHMARK_LAUNCHER` (default `log`), and the `subprocess`
+The launcher is chosen by `R1_BENCHMARK_LAUNCHER` (default `log`); the `subprocess`
 launcher's template by `R1_BENCHMARK_COMMAND`, e.g.
-`lighteval vllm {checkpoint} {benchmarks} --output-dir evals/{step}`; environment variables,
-because a launcher is a property of the cluster the run is on, not of the recipe.
+`r1-eval run {local_path} --tasks {benchmarks} --output-dir evals/{step}`; extra flags of
+the `r1-eval` launcher by `R1_EVAL_ARGS` (e.g. `--n 4 --backend vllm`). Environment
+variables, because a launcher is a property of the cluster the run is on, not of the recipe.
 
 Data flow: Trainer.on_save (main process) -> `checkpoint-<step>` in output_dir -> (push to
 Hub branch) -> `BenchmarkJob` -> launcher -> evaluation jobs outside the training process.
@@ -20,10 +24,12 @@ Hub branch) -> `BenchmarkJob` -> launcher -> evaluation jobs outside the trainin
 
 from __future__ import annotations
 
+import importlib.util
 import logging
 import os
 import shlex
 import subprocess
+import sys
 import threading
 from collections.abc import Callable
 from concurrent.futures import Future
@@ -43,12 +49,18 @@ __all__ = [
     "PushToHubRevisionCallback",
     "get_benchmark_launcher",
     "get_callbacks",
+    "make_r1_eval_launcher",
     "make_subprocess_launcher",
+    "r1_eval_command",
     "register_benchmark_launcher",
 ]
 
 LAUNCHER_ENV = "R1_BENCHMARK_LAUNCHER"
 COMMAND_ENV = "R1_BENCHMARK_COMMAND"
+EVAL_ARGS_ENV = "R1_EVAL_ARGS"
+# Packages add launchers here (pyproject: [project.entry-points."r1_train.benchmark_launchers"]
+# slurm = "r1_slurm.launcher:launch"); each is a callable taking a `BenchmarkJob`.
+ENTRY_POINT_GROUP = "r1_train.benchmark_launchers"
 
 
 @dataclass(frozen=True)
@@ -92,18 +104,46 @@ def register_benchmark_launcher(name: str, fn: BenchmarkLauncher) -> None:
         _LAUNCHERS[name] = fn
 
 
+def _entry_points() -> dict[str, Any]:
+    from importlib.metadata import entry_points
+
+    return {ep.name: ep for ep in entry_points(group=ENTRY_POINT_GROUP)}
+
+
 def get_benchmark_launcher(name: str | None = None) -> BenchmarkLauncher:
-    """The launcher called `name`, else the one named by `R1_BENCHMARK_LAUNCHER`, else `log`."""
+    """The launcher called `name`, else the one named by `R1_BENCHMARK_LAUNCHER`, else `log`.
+
+    Registered launchers come first, then those of installed packages' entry points
+    (group `r1_train.benchmark_launchers`), loaded on first use and registered.
+    """
     name = name or os.environ.get(LAUNCHER_ENV) or "log"
     with _LAUNCHERS_LOCK:
         launcher = _LAUNCHERS.get(name)
-        valid = ", ".join(sorted(_LAUNCHERS))
-    if launcher is None:
-        raise ValueError(
-            f"benchmark launcher {name!r} is not registered; valid: {valid} "
-            f"(set {LAUNCHER_ENV}, or call register_benchmark_launcher first)"
-        )
-    return launcher
+    if launcher is not None:
+        return launcher
+    discovered = _entry_points()
+    if name in discovered:
+        try:
+            launcher = discovered[name].load()
+        except Exception as error:
+            raise ValueError(
+                f"benchmark launcher {name!r} (entry point {discovered[name].value}) "
+                f"failed to load: {type(error).__name__}: {error}"
+            ) from error
+        if not callable(launcher):
+            raise ValueError(
+                f"benchmark launcher {name!r} (entry point {discovered[name].value}) is not "
+                "callable; it must take a BenchmarkJob"
+            )
+        register_benchmark_launcher(name, launcher)
+        return launcher
+    with _LAUNCHERS_LOCK:
+        valid = ", ".join(sorted(set(_LAUNCHERS) | set(discovered)))
+    raise ValueError(
+        f"benchmark launcher {name!r} is not registered; valid: {valid} "
+        f"(set {LAUNCHER_ENV}, register one with register_benchmark_launcher, or install a "
+        f"package with an {ENTRY_POINT_GROUP!r} entry point)"
+    )
 
 
 def _log_launcher(job: BenchmarkJob) -> None:
@@ -148,17 +188,74 @@ def make_subprocess_launcher(template: str) -> BenchmarkLauncher:
     return launch
 
 
+def _eval_output_dir(job: BenchmarkJob) -> str:
+    # Beside the checkpoints: <output_dir>/evals/checkpoint-<step>, one run per checkpoint,
+    # so that `r1-eval compare <output_dir>/evals/*` draws the run's benchmark curve.
+    return str(Path(job.local_path).parent / "evals" / f"checkpoint-{job.step}")
+
+
+def r1_eval_command(job: BenchmarkJob, extra_args: str | None = None) -> list[str]:
+    """The `r1-eval run` command line for `job` (its local checkpoint, its benchmarks).
+
+    `extra_args` (default `$R1_EVAL_ARGS`) are appended as shell words, e.g. `--n 4` or
+    `--dataset math_500=data/math.jsonl`. r1-eval runs under this interpreter, so the
+    training environment's r1-eval is the one that runs.
+    """
+    argv = [
+        sys.executable,
+        "-m",
+        "r1_eval.cli",
+        "run",
+        job.local_path,
+        "--tasks",
+        ",".join(job.benchmarks),
+        "--output-dir",
+        _eval_output_dir(job),
+    ]
+    if job.system_prompt:
+        argv += ["--system-prompt", job.system_prompt]
+    extra = os.environ.get(EVAL_ARGS_ENV, "") if extra_args is None else extra_args
+    return argv + shlex.split(extra)
+
+
+def make_r1_eval_launcher(extra_args: str | None = None) -> BenchmarkLauncher:
+    """A launcher that starts `r1-eval run` on each checkpoint (not waited for).
+
+    The process's output goes to `<output_dir>/evals/checkpoint-<step>/r1-eval.log`; the
+    launcher returns the `subprocess.Popen`. r1-eval is an optional companion package:
+    without it the launch fails with the install command (and the training goes on).
+    """
+
+    def launch(job: BenchmarkJob) -> subprocess.Popen:
+        if importlib.util.find_spec("r1_eval") is None:
+            raise RuntimeError(
+                "the r1-eval benchmark launcher needs r1-eval in the training environment: "
+                "pip install r1-eval"
+            )
+        argv = r1_eval_command(job, extra_args)
+        log_dir = Path(_eval_output_dir(job))
+        log_dir.mkdir(parents=True, exist_ok=True)
+        logger.info("Starting r1-eval on step %d: %s", job.step, shlex.join(argv))
+        with (log_dir / "r1-eval.log").open("ab") as log:
+            return subprocess.Popen(argv, stdout=log, stderr=subprocess.STDOUT)
+
+    return launch
+
+
+def _r1_eval_launcher(job: BenchmarkJob) -> subprocess.Popen:
+    return make_r1_eval_launcher()(job)
+
+
 def _subprocess_launcher(job: BenchmarkJob) -> subprocess.Popen:
     template = os.environ.get(COMMAND_ENV)
     if not template:
-        raise ValueError(
-            f"{LAUNCHER_ENV}=subprocess needs {COMMAND_ENV}, e.g. "
-            f"{COMMAND_ENV}='my-eval --model {{checkpoint}} --tasks {{benchmarks}}'"
-        )
+        # Out of the box the subprocess launcher runs r1-eval on the local checkpoint.
+        return _r1_eval_launcher(job)
     return make_subprocess_launcher(template)(job)
 
 
 register_benchmark_launcher("log", _log_launcher)
+register_benchmark_launcher("r1-eval", _r1_eval_launcher)
 register_benchmark_launcher("subprocess", _subprocess_launcher)
 
 
@@ -197,7 +294,7 @@ class BenchmarkOnSaveCallback(TrainerCallback):
         benchmarks = list(getattr(args, "benchmarks", None) or [])
         if not benchmarks:
             return
-        path = str(Path(args.output_dir) / f"checkpoint-{state.global_step}")
+        path = str(Path(str(args.output_dir)) / f"checkpoint-{state.global_step}")
         job = BenchmarkJob(
             checkpoint=path,
             local_path=path,
@@ -234,12 +331,12 @@ class PushToHubRevisionCallback(TrainerCallback):
         from r1_train.hub import push_to_hub_revision
 
         step = state.global_step
-        local_path = str(Path(args.output_dir) / f"checkpoint-{step}")
+        local_path = str(Path(str(args.output_dir)) / f"checkpoint-{step}")
         # A plain namespace, not dataclasses.replace(args) or a new config: both re-run
         # TrainingArguments.__post_init__, which re-initialises the distributed state in
         # the middle of a multi-process run.
         base_revision = getattr(args, "hub_model_revision", None) or "main"
-        target = SimpleNamespace(
+        target: Any = SimpleNamespace(
             hub_model_id=args.hub_model_id,
             hub_model_revision=f"{base_revision}-step-{step:09d}",
             output_dir=local_path,
@@ -274,7 +371,7 @@ class PushToHubRevisionCallback(TrainerCallback):
         future.add_done_callback(after_push)
 
 
-CALLBACKS: dict[str, type[TrainerCallback]] = {
+CALLBACKS: dict[str, Callable[..., TrainerCallback]] = {
     "push_to_hub_revision": PushToHubRevisionCallback,
     "benchmark_on_save": BenchmarkOnSaveCallback,
 }
