@@ -113,6 +113,30 @@ def test_a_worker_killed_from_outside_is_replaced():
     assert not _alive(victim)
 
 
+def test_workers_outlive_the_short_lived_thread_that_first_used_the_pool():
+    import threading
+
+    pool = MathPool(workers=1)
+    try:
+        first: list = []
+        thread = threading.Thread(
+            target=lambda: first.extend(pool.run("accuracy", [(r"\boxed{2}", "2")], timeout=30))
+        )
+        thread.start()
+        thread.join()
+        assert _reasons(first) == [Reason.CORRECT]
+        (worker,) = pool.pids()
+        # The death signal is tied to the thread that started the worker: had that been
+        # the thread above, the worker would be dying now, and with it the next item.
+        time.sleep(0.5)
+        assert _alive(worker)
+        outcomes = pool.run("accuracy", [(r"\boxed{3}", "3")], timeout=30)
+        assert _reasons(outcomes) == [Reason.CORRECT]
+        assert pool.pids() == [worker]
+    finally:
+        pool.close()
+
+
 def test_workers_are_fresh_interpreters_not_forks():
     pool = default_pool()
     math_scores([r"\boxed{1}"], ["1"])

@@ -5,6 +5,11 @@ open-r1's six tasks (`math_500`, `aime24`, `aime25`, `gpqa:diamond`, `lcb:codege
 every k <= n (unbiased estimator, with standard errors), on transformers, vLLM or any
 OpenAI-compatible endpoint. Importing this package imports neither lighteval nor torch:
 `run_evaluation` does, when it runs.
+
+Data flow: a checkpoint, hub id or endpoint + task names (`EvalConfig`) ->
+`run_evaluation` (one lighteval pipeline per task) -> n samples per problem, graded in
+r1-rewards' bounded pool or r1-sandbox -> `summary.json` (pass@k, standard errors) beside
+lighteval's results and details.
 """
 
 from r1_eval.config import BACKENDS, EvalConfig

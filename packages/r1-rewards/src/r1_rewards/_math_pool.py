@@ -34,6 +34,7 @@ gold into chunks -> idle workers (dynamic load balancing) -> one outcome per pai
 from __future__ import annotations
 
 import atexit
+import concurrent.futures
 import contextlib
 import json
 import logging
@@ -122,6 +123,13 @@ class MathPool:
     # -- process management ---------------------------------------------------------------
 
     def _spawn(self) -> _Worker:
+        # A worker's death signal (PR_SET_PDEATHSIG) fires when the *thread* that started it
+        # ends, not the process: a pool first used from a short-lived thread (a data loader,
+        # an evaluation's helper thread) would lose its workers, mid-item, when that thread
+        # returns. So every worker is started from one long-lived thread of the process.
+        return _spawner().submit(self._spawn_here).result()
+
+    def _spawn_here(self) -> _Worker:
         parent_to_child_r, parent_to_child_w = os.pipe()
         child_to_parent_r, child_to_parent_w = os.pipe()
         paths = [p for p in sys.path if p]
@@ -314,6 +322,19 @@ class MathPool:
 
 _default_pool: MathPool | None = None
 _default_lock = threading.Lock()
+_spawner_pool: concurrent.futures.ThreadPoolExecutor | None = None
+_spawner_lock = threading.Lock()
+
+
+def _spawner() -> concurrent.futures.ThreadPoolExecutor:
+    """The one thread that starts workers; it lives until the interpreter exits."""
+    global _spawner_pool
+    with _spawner_lock:
+        if _spawner_pool is None:
+            _spawner_pool = concurrent.futures.ThreadPoolExecutor(
+                max_workers=1, thread_name_prefix="r1-rewards-math-spawner"
+            )
+        return _spawner_pool
 
 
 def default_pool() -> MathPool:
