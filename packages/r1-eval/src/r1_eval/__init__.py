@@ -12,6 +12,8 @@ r1-rewards' bounded pool or r1-sandbox -> `summary.json` (pass@k, standard error
 lighteval's results and details.
 """
 
+from typing import Any
+
 from r1_eval.config import BACKENDS, EvalConfig
 from r1_eval.errors import (
     ConfigError,
@@ -28,7 +30,7 @@ from r1_eval.tasks import TASKS, TaskSpec, resolve_task, valid_task_names
 __version__ = "0.1.0"
 
 
-def run_evaluation(config: EvalConfig) -> dict:
+def run_evaluation(config: EvalConfig) -> dict[str, Any]:
     """Run `config` (see `r1_eval.runner.run_evaluation`); returns summary.json's dict."""
     from r1_eval.runner import run_evaluation as _run
 

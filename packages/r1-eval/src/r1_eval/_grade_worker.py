@@ -19,7 +19,7 @@ that a worker starts in a few seconds.
 Protocol (r1-rewards' `_math_worker` protocol, so `MathPool` drives it unchanged):
 
     parent -> worker   (mode, spec_json, [(uid, text), ...], inner_timeout_s)
-    worker -> parent   ("ready",) once, then (uid, outcome) per item, ("done",) per chunk
+    worker -> parent   ("ready",) once, then (uid, outcome) per item
 
 `spec_json` names the metric and carries the gold side of one problem (see `grading.py`);
 outcomes are 1, 0, or None (the item could not be graded).
@@ -181,8 +181,6 @@ def main(read_fd: int, write_fd: int, memory_mb: int) -> None:
                 outcome = None
             if not _send(outbox, (uid, outcome)):
                 return
-        if not _send(outbox, ("done",)):
-            return
 
 
 if __name__ == "__main__":

@@ -24,22 +24,14 @@ from __future__ import annotations
 import json
 import logging
 import os
-import subprocess
-import sys
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from r1_rewards._math_pool import TIMED_OUT, MathPool
+from r1_rewards import Reason
+from r1_rewards._math_pool import MathPool
 
 logger = logging.getLogger(__name__)
-
-# The worker bootstrap: r1-rewards' pool protocol, r1-eval's worker.
-_BOOTSTRAP = (
-    "import sys, json; sys.path[:0] = json.loads(sys.argv[4]); "
-    "from r1_eval._grade_worker import main; "
-    "main(int(sys.argv[1]), int(sys.argv[2]), int(sys.argv[3]))"
-)
 
 # lighteval's own alarm per extraction and per comparison (`timeout_seconds=5`), kept as is
 # inside the workers so that a slow but finite parse reaches lighteval's verdict.
@@ -55,39 +47,9 @@ DEFAULT_CODE_TIMEOUT_S = 6.0
 class ExtractiveMatchPool(MathPool):
     """r1-rewards' bounded, self-healing worker pool, running lighteval's verdicts."""
 
-    def _spawn(self) -> Any:
-        # Same process set-up as MathPool._spawn (fresh interpreter, own session, two
-        # pipes), different worker module.
-        from multiprocessing.connection import Connection
-
-        from r1_rewards._math_pool import _Worker
-
-        p2c_r, p2c_w = os.pipe()
-        c2p_r, c2p_w = os.pipe()
-        proc = subprocess.Popen(
-            [
-                sys.executable,
-                "-c",
-                _BOOTSTRAP,
-                str(p2c_r),
-                str(c2p_w),
-                str(self.memory_mb),
-                json.dumps([p for p in sys.path if p]),
-            ],
-            pass_fds=(p2c_r, c2p_w),
-            stdin=subprocess.DEVNULL,
-            stdout=subprocess.DEVNULL,
-            start_new_session=True,
-        )
-        os.close(p2c_r)
-        os.close(c2p_w)
-        os.set_inheritable(p2c_w, False)
-        os.set_inheritable(c2p_r, False)
-        return _Worker(
-            proc=proc,
-            inbox=Connection(p2c_w, readable=False),
-            outbox=Connection(c2p_r, writable=False),
-        )
+    # Same process set-up as r1-rewards' pool (fresh interpreter, own session, two pipes,
+    # a hard kill past the limit), a different worker module.
+    worker_module = "r1_eval._grade_worker"
 
 
 @dataclass(frozen=True)
@@ -139,9 +101,12 @@ class ExtractiveGrader:
         outcomes = self._pool.run("accuracy", pairs, self.timeout) if pairs else []
         verdicts: list[int | None] = []
         for outcome in outcomes:
-            if outcome == TIMED_OUT:
-                self.timed_out += 1
-                verdicts.append(0)  # lighteval's alarm scores a timed-out comparison False
+            if isinstance(outcome, tuple):
+                # The pool's own verdicts: killed past the limit, or the worker died on
+                # the sample. lighteval's alarm scores a timed-out comparison False.
+                reason = outcome[0]
+                self.timed_out += reason is Reason.TIMED_OUT
+                verdicts.append(0)
             else:
                 verdicts.append(None if outcome is None else int(outcome))
         out: list[list[int | None]] = []

@@ -63,7 +63,7 @@ _CHUNK = 16
 # worker finds r1_rewards however the parent found it (installed, editable, or sys.path).
 _BOOTSTRAP = (
     "import sys, json; sys.path[:0] = json.loads(sys.argv[4]); "
-    "from r1_rewards._math_worker import main; "
+    "from {module} import main; "
     "main(int(sys.argv[1]), int(sys.argv[2]), int(sys.argv[3]))"
 )
 
@@ -97,6 +97,12 @@ class _Worker:
 
 class MathPool:
     """A lazily started, reusable pool of math-verify workers."""
+
+    #: The module whose `main(read_fd, write_fd, memory_mb)` each worker runs. Another
+    #: grader that speaks the same protocol (`("ready",)`, then `(uid, outcome)` per item)
+    #: gets this pool's limits, kills and respawns by naming its own module here, as
+    #: r1-eval does for lighteval's extractive match.
+    worker_module: str = "r1_rewards._math_worker"
 
     def __init__(
         self,
@@ -137,7 +143,7 @@ class MathPool:
             [
                 sys.executable,
                 "-c",
-                _BOOTSTRAP,
+                _BOOTSTRAP.format(module=self.worker_module),
                 str(parent_to_child_r),
                 str(child_to_parent_w),
                 str(self.memory_mb),

@@ -49,7 +49,7 @@ MODES = ("accuracy", "length")
 _CACHE_SIZE = 4096
 
 
-class _LRU(OrderedDict):
+class _LRU(OrderedDict[Any, Any]):
     """A bounded dict: a long-lived worker must not grow without limit."""
 
     def get_or_compute(self, key: Any, compute: Any) -> Any:
