@@ -151,7 +151,7 @@ def _check_directive(name: str, value: str | None) -> None:
         )
 
 
-def site_fields() -> dict[str, dataclasses.Field]:
+def site_fields() -> dict[str, dataclasses.Field[Any]]:
     return {f.name: f for f in dataclasses.fields(SiteConfig)}
 
 

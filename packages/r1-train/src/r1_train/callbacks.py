@@ -168,7 +168,7 @@ def make_subprocess_launcher(template: str) -> BenchmarkLauncher:
     if not argv_template:
         raise ValueError(f"{COMMAND_ENV}={template!r}: empty command template")
 
-    def launch(job: BenchmarkJob) -> subprocess.Popen:
+    def launch(job: BenchmarkJob) -> subprocess.Popen[bytes]:
         values = {
             "checkpoint": job.checkpoint,
             "benchmarks": ",".join(job.benchmarks),
@@ -226,7 +226,7 @@ def make_r1_eval_launcher(extra_args: str | None = None) -> BenchmarkLauncher:
     without it the launch fails with the install command (and the training goes on).
     """
 
-    def launch(job: BenchmarkJob) -> subprocess.Popen:
+    def launch(job: BenchmarkJob) -> subprocess.Popen[bytes]:
         if importlib.util.find_spec("r1_eval") is None:
             raise RuntimeError(
                 "the r1-eval benchmark launcher needs r1-eval in the training environment: "
@@ -242,11 +242,11 @@ def make_r1_eval_launcher(extra_args: str | None = None) -> BenchmarkLauncher:
     return launch
 
 
-def _r1_eval_launcher(job: BenchmarkJob) -> subprocess.Popen:
+def _r1_eval_launcher(job: BenchmarkJob) -> subprocess.Popen[bytes]:
     return make_r1_eval_launcher()(job)
 
 
-def _subprocess_launcher(job: BenchmarkJob) -> subprocess.Popen:
+def _subprocess_launcher(job: BenchmarkJob) -> subprocess.Popen[bytes]:
     template = os.environ.get(COMMAND_ENV)
     if not template:
         # Out of the box the subprocess launcher runs r1-eval on the local checkpoint.
@@ -317,7 +317,7 @@ class PushToHubRevisionCallback(TrainerCallback):
     def __init__(self, model_config: Any = None, launcher: BenchmarkLauncher | str | None = None):
         self.model_config = model_config
         self._launcher = launcher
-        self.futures: list[Future] = []
+        self.futures: list[Future[Any]] = []
 
     def on_save(
         self,
@@ -362,7 +362,7 @@ class PushToHubRevisionCallback(TrainerCallback):
             model_config=self.model_config,
         )
 
-        def after_push(done: Future) -> None:
+        def after_push(done: Future[Any]) -> None:
             if done.exception() is not None:
                 logger.error("Not benchmarking step %d: its push failed", step)
                 return

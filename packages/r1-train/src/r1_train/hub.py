@@ -70,7 +70,7 @@ def _require(training_args: Any, name: str) -> str:
 
 def push_to_hub_revision(
     training_args: HubTarget, extra_ignore_patterns: Sequence[str] = ()
-) -> Future:
+) -> Future[Any]:
     """Upload `output_dir` to branch `hub_model_revision` of `hub_model_id`, in the background.
 
     Creates the (private) repo and the branch when missing. The branch starts at the repo's
@@ -116,7 +116,7 @@ def push_to_hub_revision(
     return future
 
 
-def _log_push_result(future: Future, repo_id: str, revision: str) -> None:
+def _log_push_result(future: Future[Any], repo_id: str, revision: str) -> None:
     # A background upload that fails must still say so: nobody waits on the future.
     error = future.exception()
     if error is not None:
