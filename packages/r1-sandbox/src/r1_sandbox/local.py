@@ -114,8 +114,8 @@ class LocalSandbox(Sandbox):
         scratch_mb: size of each writable tmpfs of a run (`/sandbox`, `/tmp`, `/dev/shm`).
         scratch_inodes: files and directories a run may create on them, all together
             (checked every 50 ms by the run's init; beyond it the run is stopped, OLE).
-        compile_timeout, compile_memory_mb: limits of the compiler (wall and CPU time of
-            the whole compile, memory), whatever the job's limits.
+        compile_timeout: wall and CPU time of the whole compile, whatever the job's limits.
+        compile_memory_mb: memory of the compiler, whatever the job's limits.
         warm_python: spare sandboxes started ahead for Python jobs (see
             `r1_sandbox._warm`); 0 starts every run cold.
     """
