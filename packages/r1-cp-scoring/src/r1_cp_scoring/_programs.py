@@ -17,31 +17,34 @@ network, rlimits); the binary is stripped (`-s`) to keep the text small.
 Not guaranteed: a binary over the backend's output cap (1 MiB of base64 by default) cannot
 be shipped and is reported as a compile error that says so.
 
-Data flow: sources (name -> text) -> `compile_cpp` (one sandbox job) -> `Binary` (base64
-text, cached by the graders) -> `run_binary` / `run_script` (one sandbox job per test) ->
-`RunResult`.
+Data flow: sources (name -> text) -> `Builds.build` (cache per sandbox) -> `compile_cpp`
+(one sandbox job, flags from r1-sandbox's table) -> `Binary` (base64 text) ->
+`run_binary` / `run_script` (one sandbox job per test) -> `RunResult`.
 """
 
 from __future__ import annotations
 
-import atexit
+import asyncio
+import collections
 import hashlib
 import shlex
+import threading
+import weakref
 from collections.abc import Coroutine, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
 from r1_cp_scoring.errors import GradingUnavailableError
-from r1_sandbox import RunResult, Sandbox, Status
+from r1_sandbox import RunResult, Sandbox, Status, get_language
 from r1_sandbox.base import run_coroutine_sync
 
 T = TypeVar("T")
 
-#: The flags of CMS and of open-r1's cms_ioi package (`-DEVAL`: graders may test it).
-CXX_FLAGS = ("-DEVAL", "-std=gnu++17", "-O2", "-pipe", "-s")
 #: Compilers need far more memory and time than the programs they build.
 COMPILE_TIMEOUT_S = 60.0
 COMPILE_MEMORY_MB = 4096
+#: The bound of the default sandbox: the code rewards' `num_parallel` default.
+DEFAULT_CONCURRENCY = 2
 
 # Lifting the stack limit as CMS does (recursive solutions), where the hard limit allows.
 _STACK = "ulimit -s unlimited 2>/dev/null || ulimit -s $(ulimit -H -s) 2>/dev/null\n"
@@ -80,14 +83,17 @@ async def compile_cpp(
     sources: Mapping[str, str],
     units: Sequence[str],
     *,
-    flags: Sequence[str] = CXX_FLAGS,
+    flags: Sequence[str],
 ) -> Binary | CompileFailure:
     """Compile and link `units` (paths among `sources`) into one binary.
+
+    The compiler and `flags` come from r1-sandbox's table (`flags_for(language, judge)`).
 
     Raises `GradingUnavailableError` when the sandbox itself failed (`SE`): that is
     not the program's compile error.
     """
-    command = " ".join(["g++", *flags, "-o", "prog", *map(shlex.quote, units)])
+    argv = get_language("cpp").compile_argv(list(units), "prog", flags)
+    command = " ".join(map(shlex.quote, argv))
     script = f"{command} 1>&2 || exit 1\nbase64 -w0 prog\n"
     result = await box.run(
         script,
@@ -153,6 +159,88 @@ async def run_binary(
     )
 
 
+class Builds:
+    """The build cache of one sandbox, shared by every grader that runs on it.
+
+    IOI submissions, IOI checkers and managers, and Codeforces submissions are all
+    builds of sources with flags; one cache per sandbox, keyed by content, so two
+    graders never compile the same thing twice and neither borrows the other's judge.
+
+    Args:
+        box: the sandbox the builds run on (and the binaries are for).
+        cache_size: builds kept; one build is a few tens of kB of text.
+    """
+
+    def __init__(self, box: Sandbox, *, cache_size: int = 256) -> None:
+        self.box = box
+        self.cache_size = cache_size
+        self._builds: collections.OrderedDict[str, Binary | CompileFailure] = (
+            collections.OrderedDict()
+        )
+        self._pending: dict[tuple[int, str], asyncio.Future[Binary | CompileFailure]] = {}
+        self.compiles = 0  # how many compile jobs ran: the benchmark and tests read it
+
+    async def build(
+        self,
+        sources: Mapping[str, str],
+        units: Sequence[str],
+        flags: Sequence[str],
+    ) -> Binary | CompileFailure:
+        """The cached build of `units` with `flags`, compiled once even under concurrency.
+
+        A caller cancelled during the compile (its client hung up) cancels only itself:
+        the callers waiting on the same build start it again.
+        """
+        key = digest(*flags, "\0units", *units, *(f"{k}\0{v}" for k, v in sorted(sources.items())))
+        loop = asyncio.get_running_loop()
+        pending_key = (id(loop), key)
+        while True:
+            if key in self._builds:
+                self._builds.move_to_end(key)
+                return self._builds[key]
+            waiting = self._pending.get(pending_key)
+            if waiting is None:
+                break
+            try:
+                return await asyncio.shield(waiting)
+            except asyncio.CancelledError:
+                task = asyncio.current_task()
+                if not waiting.cancelled() or (task is not None and task.cancelling()):
+                    raise  # we were cancelled ourselves, not the compile we waited on
+        future: asyncio.Future[Binary | CompileFailure] = loop.create_future()
+        self._pending[pending_key] = future
+        try:
+            self.compiles += 1
+            built = await compile_cpp(self.box, sources, units, flags=flags)
+            self._builds[key] = built
+            while len(self._builds) > self.cache_size:
+                self._builds.popitem(last=False)
+            future.set_result(built)
+            return built
+        except asyncio.CancelledError:
+            future.cancel()  # the waiters compile again (see above)
+            raise
+        except BaseException as exc:
+            future.set_exception(exc)
+            future.exception()  # retrieved: concurrent waiters re-raise it themselves
+            raise
+        finally:
+            del self._pending[pending_key]
+
+
+_BUILDS: weakref.WeakKeyDictionary[Sandbox, Builds] = weakref.WeakKeyDictionary()
+_BUILDS_LOCK = threading.Lock()
+
+
+def builds_for(box: Sandbox) -> Builds:
+    """The one build cache of a sandbox."""
+    with _BUILDS_LOCK:
+        builds = _BUILDS.get(box)
+        if builds is None:
+            builds = _BUILDS[box] = Builds(box)
+        return builds
+
+
 def check_not_se(result: RunResult, what: str) -> RunResult:
     """`result`, unless the sandbox failed on it (then `GradingUnavailableError`)."""
     if result.status is Status.SE:
@@ -160,18 +248,15 @@ def check_not_se(result: RunResult, what: str) -> RunResult:
     return result
 
 
-_DEFAULT: list[Sandbox] = []
-
-
 def default_sandbox() -> Sandbox:
-    """The process-wide local sandbox the graders use when given no client."""
-    if not _DEFAULT:
-        from r1_sandbox import LocalSandbox
+    """The process's local sandbox the graders use when given no client.
 
-        box = LocalSandbox()
-        atexit.register(box.close)  # its spare sandboxes and scratch root
-        _DEFAULT.append(box)
-    return _DEFAULT[0]
+    r1-sandbox's `shared_sandbox` with the code rewards' default bound (2, open-r1's
+    `parallel_code_exec_per_proc`), so graders and code rewards share one pool.
+    """
+    from r1_sandbox import shared_sandbox
+
+    return shared_sandbox("local", concurrency=DEFAULT_CONCURRENCY)
 
 
 def run_sync(coro: Coroutine[Any, Any, T], client: Any = None) -> T:

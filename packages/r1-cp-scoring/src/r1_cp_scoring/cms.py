@@ -48,10 +48,8 @@ Data flow: a subtask row or a cms_ioi request -> `IOITask` -> `CMSJudge.evaluate
 
 from __future__ import annotations
 
-import asyncio
 import base64
 import binascii
-import collections
 import json
 import logging
 import secrets
@@ -61,18 +59,17 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from r1_cp_scoring._programs import (
-    CXX_FLAGS,
     Binary,
+    Builds,
     CompileFailure,
+    builds_for,
     check_not_se,
-    compile_cpp,
-    digest,
     run_binary,
     run_script,
     run_sync,
 )
 from r1_cp_scoring.errors import ConfigError, HarnessError
-from r1_sandbox import RunResult, Sandbox, Status
+from r1_sandbox import RunResult, Sandbox, Status, flags_for
 
 logger = logging.getLogger(__name__)
 
@@ -233,78 +230,38 @@ class CMSJudge:
 
     Args:
         box: any r1-sandbox backend whose image has bash, coreutils and g++.
-        cache_size: builds kept (submissions and problem harnesses); one build is a few
-            tens of kB of text.
+        builds: the build cache to use (`judge_for` passes the sandbox's shared one,
+            `_programs.builds_for`); by default a cache of its own.
+        cache_size: builds kept by a cache of its own.
     """
 
-    def __init__(self, box: Sandbox, *, cache_size: int = 256) -> None:
+    def __init__(
+        self, box: Sandbox, *, builds: Builds | None = None, cache_size: int = 256
+    ) -> None:
         self.box = box
-        self.cache_size = cache_size
-        self._builds: collections.OrderedDict[str, Binary | CompileFailure] = (
-            collections.OrderedDict()
-        )
-        self._pending: dict[tuple[int, str], asyncio.Future[Binary | CompileFailure]] = {}
-        self.compiles = 0  # how many compile jobs ran: the benchmark and tests read it
+        self.builds = builds if builds is not None else Builds(box, cache_size=cache_size)
+
+    @property
+    def compiles(self) -> int:
+        """How many compile jobs its cache ran (the benchmark and tests read it)."""
+        return self.builds.compiles
 
     async def build(
-        self,
-        key: str,
-        sources: Mapping[str, str],
-        units: Sequence[str],
-        flags: Sequence[str] = CXX_FLAGS,
+        self, sources: Mapping[str, str], units: Sequence[str]
     ) -> Binary | CompileFailure:
-        """The cached build for `key`, compiling once even under concurrent callers.
-
-        A caller cancelled during the compile (its client hung up) cancels only itself:
-        the callers waiting on the same build start it again.
-        """
-        loop = asyncio.get_running_loop()
-        pending_key = (id(loop), key)
-        while True:
-            if key in self._builds:
-                self._builds.move_to_end(key)
-                return self._builds[key]
-            waiting = self._pending.get(pending_key)
-            if waiting is None:
-                break
-            try:
-                return await asyncio.shield(waiting)
-            except asyncio.CancelledError:
-                task = asyncio.current_task()
-                if not waiting.cancelled() or (task is not None and task.cancelling()):
-                    raise  # we were cancelled ourselves, not the compile we waited on
-        future: asyncio.Future[Binary | CompileFailure] = loop.create_future()
-        self._pending[pending_key] = future
-        try:
-            self.compiles += 1
-            built = await compile_cpp(self.box, sources, units, flags=flags)
-            self._builds[key] = built
-            while len(self._builds) > self.cache_size:
-                self._builds.popitem(last=False)
-            future.set_result(built)
-            return built
-        except asyncio.CancelledError:
-            future.cancel()  # the waiters compile again (see above)
-            raise
-        except BaseException as exc:
-            future.set_exception(exc)
-            future.exception()  # retrieved: concurrent waiters re-raise it themselves
-            raise
-        finally:
-            del self._pending[pending_key]
+        """The cached build of `units` with CMS's flags (r1-sandbox's `FLAG_SETS`)."""
+        return await self.builds.build(sources, units, flags_for("cpp", "ioi"))
 
     async def compile_submission(self, task: IOITask, submission: str) -> Binary | CompileFailure:
         """The submission linked with the task's grader (cached by content)."""
         sources, units = task.submission_sources(submission)
-        key = digest("submission", *units, *(f"{k}\0{v}" for k, v in sorted(sources.items())))
-        return await self.build(key, sources, units)
+        return await self.build(sources, units)
 
     async def _harness(self, task: IOITask, main: str, folder: str) -> Binary | None:
         if main not in task.grader_files:
             return None
         sources = {k: v for k, v in task.grader_files.items() if k.startswith(folder)}
-        key = digest("harness", main, *(f"{k}\0{v}" for k, v in sorted(sources.items())))
-        built = await self.build(key, sources, [main])
+        built = await self.build(sources, [main])
         if isinstance(built, CompileFailure):
             raise HarnessError(f"{task.problem_id}: {main} does not compile:\n{built.message}")
         return built
@@ -468,8 +425,8 @@ _JUDGES: weakref.WeakKeyDictionary[Sandbox, CMSJudge] = weakref.WeakKeyDictionar
 
 
 def judge_for(box: Sandbox) -> CMSJudge:
-    """The one judge (and build cache) of a sandbox."""
+    """The one judge of a sandbox, on the sandbox's shared build cache."""
     judge = _JUDGES.get(box)
     if judge is None:
-        judge = _JUDGES[box] = CMSJudge(box)
+        judge = _JUDGES[box] = CMSJudge(box, builds=builds_for(box))
     return judge

@@ -32,6 +32,7 @@ from typing import Any, Literal
 
 from r1_cp_scoring._programs import (
     CompileFailure,
+    builds_for,
     check_not_se,
     default_sandbox,
     digest,
@@ -40,21 +41,18 @@ from r1_cp_scoring._programs import (
     run_sync,
 )
 from r1_cp_scoring.batching import batches, check_batch_size
-from r1_cp_scoring.cms import judge_for
 from r1_cp_scoring.errors import (
     ConfigError,
     HarnessError,
     MissingExtraError,
     PistonError,
 )
-from r1_sandbox import RunResult, Sandbox, Status
+from r1_sandbox import RunResult, Sandbox, Status, flags_for
 
 logger = logging.getLogger(__name__)
 
 ScoringMode = Literal["pass_fail", "partial", "weighted_sum"]
 SCORING_MODES = ("pass_fail", "partial", "weighted_sum")
-#: Codeforces' flags for GNU C++17 (ONLINE_JUDGE is what solutions test for).
-CF_CXX_FLAGS = ("-DONLINE_JUDGE", "-std=gnu++17", "-O2", "-pipe", "-s")
 _LANGUAGES = {"python": "python", "python3": "python", "py": "python", "cpp": "cpp", "c++": "cpp"}
 _CHECKER_ARGS = "input.txt correct_output.txt contestant_output.txt"
 
@@ -203,8 +201,8 @@ class _LocalRunner:
             await _validate_checker(self.box, self.checker)
         if self.language != "cpp":
             return None
-        built = await judge_for(self.box).build(
-            digest("cf", self.code), {"main.cpp": self.code}, ["main.cpp"], CF_CXX_FLAGS
+        built = await builds_for(self.box).build(
+            {"main.cpp": self.code}, ["main.cpp"], flags_for("cpp", "codeforces")
         )
         if isinstance(built, CompileFailure):
             return built
@@ -357,9 +355,10 @@ async def grade_submission(
         run_one: Any = runner.test
     elif hasattr(client, "send_execute"):
 
-        async def run_one(i: int, test: Mapping[str, str]) -> CFTestResult:
+        async def on_piston(i: int, test: Mapping[str, str]) -> CFTestResult:
             return await _piston_test(client, problem, submission, language, i, test)
 
+        run_one = on_piston
     else:
         raise ConfigError(
             f"client={type(client).__name__}: pass an r1-sandbox backend or a PistonClient"

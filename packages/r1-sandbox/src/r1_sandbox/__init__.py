@@ -9,16 +9,18 @@ Data flow: rewards (r1-rewards[code]), graders, the CLI and the router build a b
 (`LocalSandbox` or `get_sandbox(name)`) -> `Job`s -> `RunResult`s.
 """
 
-from r1_sandbox.backends import get_sandbox
+from r1_sandbox.backends import get_sandbox, shared_sandbox
 from r1_sandbox.base import Sandbox, run_coroutine_sync
 from r1_sandbox.errors import (
     BackendConfigError,
     ContainmentUnavailableError,
     MissingExtraError,
     SandboxError,
+    ServiceRefusedError,
+    ServiceUnavailableError,
     UnsupportedLanguageError,
 )
-from r1_sandbox.languages import LANGUAGES, Language, get_language
+from r1_sandbox.languages import FLAG_SETS, LANGUAGES, Language, flags_for, get_language
 from r1_sandbox.local import LocalSandbox
 from r1_sandbox.result import Job, RunResult, Status
 
@@ -33,9 +35,12 @@ __all__ = [
     "LocalSandbox",
     "Sandbox",
     "get_sandbox",
+    "shared_sandbox",
     # languages
+    "FLAG_SETS",
     "LANGUAGES",
     "Language",
+    "flags_for",
     "get_language",
     # helpers
     "run_coroutine_sync",
@@ -44,5 +49,7 @@ __all__ = [
     "ContainmentUnavailableError",
     "MissingExtraError",
     "SandboxError",
+    "ServiceRefusedError",
+    "ServiceUnavailableError",
     "UnsupportedLanguageError",
 ]

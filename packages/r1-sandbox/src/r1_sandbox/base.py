@@ -6,10 +6,15 @@ them on a private event loop (in a helper thread when the caller already has a r
 loop, as in a Jupyter notebook). A backend implements only `_run_job`, and optionally
 `run_inputs` when it can compile once and run many.
 
-Concurrency is bounded per backend (`concurrency`) with a semaphore, and a batch comes
-back in the order it went in. An exception inside a backend never escapes a batch: the
-run becomes an `SE` result naming the cause, so one dead host costs one result, not a
-training step.
+Concurrency is bounded per backend (`concurrency`), and a batch comes back in the order it
+went in. The bound is one counter per backend object, shared by every event loop and
+thread that uses it (`_SharedLimit`), not an `asyncio.Semaphore` per loop: the sync twins
+make a loop per call, so a code reward and an IOI grader running in two threads would
+otherwise each get the whole bound. With `backends.shared_sandbox` handing every caller
+of one configuration the same object, `concurrency` bounds all of them together.
+
+An exception inside a backend never escapes a batch: the run becomes an `SE` result
+naming the cause, so one dead host costs one result, not a training step.
 
 Data flow: `Job`s from rewards, graders, the CLI or the router -> `run_batch` (bounded,
 ordered; jobs sharing one compiled program are grouped) -> `_run_job` of the backend ->
@@ -20,9 +25,9 @@ from __future__ import annotations
 
 import abc
 import asyncio
+import collections
 import logging
 import threading
-import weakref
 from collections.abc import Awaitable, Coroutine, Mapping, Sequence
 from typing import Any, ClassVar, TypeVar
 
@@ -56,6 +61,66 @@ def run_coroutine_sync(coro: Coroutine[Any, Any, T]) -> T:
     return box["value"]
 
 
+def _grant(future: asyncio.Future[None]) -> None:
+    if not future.done():
+        future.set_result(None)
+
+
+class _SharedLimit:
+    """At most `limit` holders at once, across every event loop and thread.
+
+    Waiters are served first come, first served; a slot released in one thread is
+    handed to a waiter of another loop through `call_soon_threadsafe`.
+    """
+
+    def __init__(self, limit: int) -> None:
+        self.limit = limit
+        self.in_use = 0
+        self._lock = threading.Lock()
+        self._waiters: collections.deque[tuple[asyncio.AbstractEventLoop, asyncio.Future[None]]] = (
+            collections.deque()
+        )
+
+    async def acquire(self) -> None:
+        loop = asyncio.get_running_loop()
+        with self._lock:
+            if self.in_use < self.limit and not self._waiters:
+                self.in_use += 1
+                return
+            future: asyncio.Future[None] = loop.create_future()
+            entry = (loop, future)
+            self._waiters.append(entry)
+        try:
+            await future
+        except asyncio.CancelledError:
+            with self._lock:
+                try:
+                    self._waiters.remove(entry)
+                    granted = False
+                except ValueError:
+                    granted = True  # a release handed us the slot as we were cancelled
+            if granted:
+                self.release()
+            raise
+
+    def release(self) -> None:
+        with self._lock:
+            while self._waiters:
+                loop, future = self._waiters.popleft()
+                try:
+                    loop.call_soon_threadsafe(_grant, future)  # the slot passes to it
+                except RuntimeError:  # its loop is closed: nobody waits there any more
+                    continue
+                return
+            self.in_use -= 1
+
+    async def __aenter__(self) -> None:
+        await self.acquire()
+
+    async def __aexit__(self, *exc: object) -> None:
+        self.release()
+
+
 class Sandbox(abc.ABC):
     """Base class of the backends. Use it as an async (or plain) context manager."""
 
@@ -65,10 +130,7 @@ class Sandbox(abc.ABC):
         if concurrency < 1:
             raise BackendConfigError(f"concurrency={concurrency!r}: must be >= 1")
         self.concurrency = concurrency
-        # asyncio primitives belong to one loop; the sync twins make a loop per call.
-        self._semaphores: weakref.WeakKeyDictionary[
-            asyncio.AbstractEventLoop, asyncio.Semaphore
-        ] = weakref.WeakKeyDictionary()
+        self._limit = _SharedLimit(concurrency)
 
     # -- what a backend implements ------------------------------------------------------
 
@@ -82,12 +144,9 @@ class Sandbox(abc.ABC):
 
     # -- the async API ------------------------------------------------------------------
 
-    def _slot(self) -> asyncio.Semaphore:
-        loop = asyncio.get_running_loop()
-        sem = self._semaphores.get(loop)
-        if sem is None:
-            sem = self._semaphores[loop] = asyncio.Semaphore(self.concurrency)
-        return sem
+    def _slot(self) -> _SharedLimit:
+        """The backend's concurrency bound, as an async context manager (any loop)."""
+        return self._limit
 
     async def _guarded(self, work: Awaitable[RunResult], what: str) -> RunResult:
         try:
