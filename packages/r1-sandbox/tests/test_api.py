@@ -14,6 +14,7 @@ from r1_sandbox import LocalSandbox, RunResult, Status, _containment
 def test_public_api_is_pinned():
     assert sorted(r1_sandbox.__all__) == sorted(
         [
+            "Artifact",
             "Job",
             "RunResult",
             "Status",

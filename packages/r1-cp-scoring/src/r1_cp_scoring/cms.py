@@ -58,18 +58,9 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from r1_cp_scoring._programs import (
-    Binary,
-    Builds,
-    CompileFailure,
-    builds_for,
-    check_not_se,
-    run_binary,
-    run_script,
-    run_sync,
-)
+from r1_cp_scoring._programs import Builds, builds_for, check_not_se, run_sync
 from r1_cp_scoring.errors import ConfigError, HarnessError
-from r1_sandbox import RunResult, Sandbox, Status, flags_for
+from r1_sandbox import Artifact, RunResult, Sandbox, Status, flags_for
 
 logger = logging.getLogger(__name__)
 
@@ -246,30 +237,28 @@ class CMSJudge:
         """How many compile jobs its cache ran (the benchmark and tests read it)."""
         return self.builds.compiles
 
-    async def build(
-        self, sources: Mapping[str, str], units: Sequence[str]
-    ) -> Binary | CompileFailure:
+    async def build(self, sources: Mapping[str, str], units: Sequence[str]) -> Artifact:
         """The cached build of `units` with CMS's flags (r1-sandbox's `FLAG_SETS`)."""
         return await self.builds.build(sources, units, flags_for("cpp", "ioi"))
 
-    async def compile_submission(self, task: IOITask, submission: str) -> Binary | CompileFailure:
+    async def compile_submission(self, task: IOITask, submission: str) -> Artifact:
         """The submission linked with the task's grader (cached by content)."""
         sources, units = task.submission_sources(submission)
         return await self.build(sources, units)
 
-    async def _harness(self, task: IOITask, main: str, folder: str) -> Binary | None:
+    async def _harness(self, task: IOITask, main: str, folder: str) -> Artifact | None:
         if main not in task.grader_files:
             return None
         sources = {k: v for k, v in task.grader_files.items() if k.startswith(folder)}
         built = await self.build(sources, [main])
-        if isinstance(built, CompileFailure):
+        if not built.ok:
             raise HarnessError(f"{task.problem_id}: {main} does not compile:\n{built.message}")
         return built
 
-    async def checker(self, task: IOITask) -> Binary | None:
+    async def checker(self, task: IOITask) -> Artifact | None:
         return await self._harness(task, "checker/checker.cpp", "checker/")
 
-    async def manager(self, task: IOITask) -> Binary | None:
+    async def manager(self, task: IOITask) -> Artifact | None:
         return await self._harness(task, "graders/manager.cpp", "graders/")
 
     async def evaluate(
@@ -277,15 +266,14 @@ class CMSJudge:
     ) -> Verdict:
         """Run one test; `expected` None skips the comparison (the output is kept)."""
         build = await self.compile_submission(task, submission)
-        if isinstance(build, CompileFailure):
+        if not build.ok:
             return Verdict(0.0, "CE", f"{FEEDBACK['CE']}\n{build.message}")
         if task.task_type == "Communication":
             return await self._communication(task, build, test_input)
         if task.task_type != "Batch":
             raise HarnessError(f"{task.problem_id}: task type {task.task_type!r} is not supported")
         result = check_not_se(
-            await run_binary(
-                self.box,
+            await self.box.run(
                 build,
                 stdin=test_input,
                 timeout=task.time_limit,
@@ -305,8 +293,7 @@ class CMSJudge:
             return Verdict(0.0, "WA", FEEDBACK["WA"])
         names = ("input.txt", "correct_output.txt", "contestant_output.txt")
         judged = check_not_se(
-            await run_binary(
-                self.box,
+            await self.box.run(
                 checker,
                 stdin="",
                 argv=names,
@@ -331,15 +318,15 @@ class CMSJudge:
         """`evaluate` for sync callers."""
         return run_sync(self.evaluate(task, submission, test_input, expected), self.box)
 
-    async def _communication(self, task: IOITask, build: Binary, test_input: str) -> Verdict:
+    async def _communication(self, task: IOITask, build: Artifact, test_input: str) -> Verdict:
         manager = await self.manager(task)
         assert manager is not None  # task_type says so
         nonce = secrets.token_hex(16)
         result = check_not_se(
-            await run_script(
-                self.box,
+            await self.box.run(
                 f"exec python3 launcher.py {task.num_processes}\n",
-                binaries={"prog": build, "manager": manager},
+                "bash",
+                artifacts={"prog": build, "manager": manager},
                 files={"launcher.py": COMMUNICATION_LAUNCHER},
                 stdin=f"{nonce}\n{test_input}",
                 timeout=task.time_limit,

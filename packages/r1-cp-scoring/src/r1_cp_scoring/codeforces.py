@@ -30,16 +30,7 @@ from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
 from typing import Any, Literal
 
-from r1_cp_scoring._programs import (
-    CompileFailure,
-    builds_for,
-    check_not_se,
-    default_sandbox,
-    digest,
-    run_binary,
-    run_script,
-    run_sync,
-)
+from r1_cp_scoring._programs import builds_for, check_not_se, default_sandbox, digest, run_sync
 from r1_cp_scoring.batching import batches, check_batch_size
 from r1_cp_scoring.errors import (
     ConfigError,
@@ -47,7 +38,7 @@ from r1_cp_scoring.errors import (
     MissingExtraError,
     PistonError,
 )
-from r1_sandbox import RunResult, Sandbox, Status, flags_for
+from r1_sandbox import Artifact, RunResult, Sandbox, Status, flags_for
 
 logger = logging.getLogger(__name__)
 
@@ -195,7 +186,7 @@ class _LocalRunner:
         self.file_mode = str(problem.get("input_mode") or "stdio") == "file"
         self.checker = problem.get("generated_checker") or None
 
-    async def prepare(self) -> CompileFailure | None:
+    async def prepare(self) -> Artifact | None:
         """Compile the submission (cached) and validate the checker."""
         if self.checker:
             await _validate_checker(self.box, self.checker)
@@ -204,7 +195,7 @@ class _LocalRunner:
         built = await builds_for(self.box).build(
             {"main.cpp": self.code}, ["main.cpp"], flags_for("cpp", "codeforces")
         )
-        if isinstance(built, CompileFailure):
+        if not built.ok:
             return built
         self.binary = built
         return None
@@ -212,7 +203,7 @@ class _LocalRunner:
     async def _run(self, stdin: str) -> RunResult:
         limits = {"timeout": self.time_limit, "memory_mb": self.memory_mb}
         if self.language == "cpp" and not self.file_mode:
-            return await run_binary(self.box, self.binary, stdin=stdin, **limits)
+            return await self.box.run(self.binary, stdin=stdin, **limits)
         if self.language == "python" and not self.file_mode:
             return await self.box.run(self.code, "python", stdin=stdin, **limits)
         # File mode: input.txt in, output.txt out (stdout is not the answer).
@@ -221,8 +212,8 @@ class _LocalRunner:
         files = {"input.txt": stdin}
         if self.language == "python":
             files["main.py"] = self.code
-        binaries = {"prog": self.binary} if self.language == "cpp" else {}
-        return await run_script(self.box, script, binaries=binaries, files=files, **limits)
+        placed = {"prog": self.binary} if self.language == "cpp" else {}
+        return await self.box.run(script, "bash", artifacts=placed, files=files, **limits)
 
     async def test(self, index: int, case: Mapping[str, str]) -> CFTestResult:
         inp, expected = str(case.get("input", "")), str(case.get("output", ""))

@@ -4,7 +4,8 @@ A reward function in a training loop is sync code; a router or a grader is async
 call the same object: the async methods are the implementation and the `*_sync` twins run
 them on a private event loop (in a helper thread when the caller already has a running
 loop, as in a Jupyter notebook). A backend implements only `_run_job`, and optionally
-`run_inputs` when it can compile once and run many.
+`run_inputs` when it can compile once and run many. `build` / `run(artifact)` (module
+`artifacts`) compile once for any number of later runs, on every backend.
 
 Concurrency is bounded per backend (`concurrency`), and a batch comes back in the order it
 went in. The bound is one counter per backend object, shared by every event loop and
@@ -27,11 +28,14 @@ import abc
 import asyncio
 import collections
 import logging
+import shlex
 import threading
 from collections.abc import Awaitable, Coroutine, Mapping, Sequence
 from typing import Any, ClassVar, TypeVar
 
-from r1_sandbox.errors import BackendConfigError
+from r1_sandbox import artifacts
+from r1_sandbox.artifacts import COMPILE_MEMORY_MB, COMPILE_TIMEOUT_S, Artifact, ship
+from r1_sandbox.errors import BackendConfigError, UnsupportedLanguageError
 from r1_sandbox.languages import get_language
 from r1_sandbox.result import DEFAULT_MEMORY_MB, DEFAULT_TIMEOUT_S, Job, RunResult
 
@@ -125,6 +129,9 @@ class Sandbox(abc.ABC):
     """Base class of the backends. Use it as an async (or plain) context manager."""
 
     name: ClassVar[str] = "abstract"
+    #: Limits of a compile (`build`), whatever the runs' limits; backends may override.
+    compile_timeout: float = COMPILE_TIMEOUT_S
+    compile_memory_mb: int = COMPILE_MEMORY_MB
 
     def __init__(self, concurrency: int = 8) -> None:
         if concurrency < 1:
@@ -161,17 +168,75 @@ class Sandbox(abc.ABC):
         async with self._slot():
             return await self._guarded(self._run_job(job), f"a {job.language} job")
 
+    async def build(
+        self,
+        sources: Mapping[str, str] | str,
+        language: str = "cpp",
+        flags: Sequence[str] | None = None,
+        *,
+        units: Sequence[str] | None = None,
+        timeout: float | None = None,
+        memory_mb: int | None = None,
+    ) -> Artifact:
+        """Compile `sources` (name -> text, or the code of one file) into an `Artifact`.
+
+        `units` are the translation units among `sources` (default: the language's source
+        file, else every file with its suffix); `flags` default to the language's
+        (`languages.flags_for(language, judge)` gives a judge's). The compile runs in a
+        sandbox under `timeout` / `memory_mb` (default the backend's `compile_timeout`,
+        `compile_memory_mb`). A compile error is an artifact with status `CE` and the
+        compiler's message; a sandbox failure, status `SE`.
+        """
+        lang = artifacts.check_language(language)
+        if isinstance(sources, str):
+            sources = {lang.source: sources}
+        chosen = list(units) if units else artifacts.default_units(lang, sources)
+        used_flags = lang.flags if flags is None else tuple(flags)
+        digest = artifacts.source_digest(lang.name, used_flags, chosen, sources)
+        seconds = self.compile_timeout if timeout is None else timeout
+        megabytes = self.compile_memory_mb if memory_mb is None else memory_mb
+        result = await self.run(
+            artifacts.compile_script(lang, chosen, used_flags),
+            "bash",
+            files=dict(sources),
+            timeout=seconds,
+            memory_mb=megabytes,
+        )
+        return artifacts.artifact_from_compile(
+            result, lang, digest, f"{seconds:g} s, {megabytes} MB"
+        )
+
     async def run(
         self,
-        code: str,
+        code: str | Artifact,
         language: str = "python",
         *,
         stdin: str = "",
         files: Mapping[str, str | bytes] | None = None,
         timeout: float = DEFAULT_TIMEOUT_S,
         memory_mb: int = DEFAULT_MEMORY_MB,
+        argv: Sequence[str] = (),
+        artifacts: Mapping[str, Artifact] | None = None,
     ) -> RunResult:
-        """Run `code` once and return its result."""
+        """Run `code` (or a built `Artifact`, with `argv`) once and return its result.
+
+        `artifacts` places built programs as `./name` beside a bash script (a manager and
+        a contestant); an artifact that did not build returns its `CE` / `SE` unrun.
+        """
+        if isinstance(code, Artifact):
+            program = code
+            if not program.ok:
+                return program.failed_result()
+            code, language = f"exec ./prog {shlex.join(argv)}\n", "bash"
+            artifacts = {**(artifacts or {}), "prog": program}
+        if artifacts:
+            if get_language(language).name != "bash":
+                raise UnsupportedLanguageError(
+                    f"artifacts= places programs beside a bash script, not language={language!r}"
+                )
+            placed, prologue = ship(artifacts)
+            code = prologue + code
+            files = {**placed, **(files or {})}
         job = Job(code, language, stdin, files or {}, timeout, memory_mb)
         return await self.run_job(job)
 
@@ -246,7 +311,17 @@ class Sandbox(abc.ABC):
 
         return run_coroutine_sync(scoped())
 
-    def run_sync(self, code: str, language: str = "python", **kwargs: Any) -> RunResult:
+    def build_sync(
+        self,
+        sources: Mapping[str, str] | str,
+        language: str = "cpp",
+        flags: Sequence[str] | None = None,
+        **kwargs: Any,
+    ) -> Artifact:
+        """`build` for sync callers."""
+        return self._sync(self.build(sources, language, flags, **kwargs))
+
+    def run_sync(self, code: str | Artifact, language: str = "python", **kwargs: Any) -> RunResult:
         """`run` for sync callers."""
         return self._sync(self.run(code, language, **kwargs))
 
