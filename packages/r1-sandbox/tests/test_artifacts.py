@@ -95,3 +95,94 @@ def test_a_build_obeys_its_compile_limits():
         box.close()
     assert built.status is Status.CE, built
     assert "3 s, 300 MB" in built.message
+
+
+# ---- many tests, one sandbox (run_tests) ---------------------------------------------------------
+
+VERDICTS = r"""
+#include <cstdio>
+#include <cstring>
+#include <cstdlib>
+int main() {
+  char word[32] = {0};
+  if (scanf("%31s", word) != 1) return 9;
+  if (!strcmp(word, "ok")) { puts("fine"); return 0; }
+  if (!strcmp(word, "exit")) return 3;
+  if (!strcmp(word, "spin")) for (;;) {}
+  if (!strcmp(word, "flood")) for (;;) fputs("xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx", stdout);
+  if (!strcmp(word, "abort")) abort();
+  return 8;
+}
+"""
+
+FRESH = r"""
+#include <cstdio>
+#include <cstring>
+#include <dirent.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <cstdlib>
+// "spawn": leave a detached sleeper and marker files behind, and overwrite our own binary;
+// "look": report what survived from earlier tests.
+int main() {
+  char word[16] = {0};
+  if (scanf("%15s", word) != 1) return 9;
+  if (!strcmp(word, "spawn")) {
+    if (fork() == 0) { setsid(); if (fork() == 0) { sleep(30); _exit(0); } _exit(0); }
+    FILE* f;
+    if ((f = fopen("marker", "w"))) fclose(f);
+    if ((f = fopen("/tmp/marker", "w"))) fclose(f);
+    if ((f = fopen("/dev/shm/marker", "w"))) fclose(f);
+    chmod("prog", 0700);
+    if ((f = fopen("prog", "w"))) { fputs("#!/bin/sh\necho tampered\n", f); fclose(f); }
+    puts("spawned");
+    return 0;
+  }
+  int others = 0;
+  DIR* d = opendir("/proc");
+  for (struct dirent* e; d && (e = readdir(d));) {
+    int pid = atoi(e->d_name);
+    if (pid > 1 && pid != getpid() && pid != getppid()) others++;
+  }
+  struct stat st;
+  int files = !stat("marker", &st) + !stat("/tmp/marker", &st) + !stat("/dev/shm/marker", &st);
+  printf("others=%d files=%d\n", others, files);
+  return 0;
+}
+"""
+
+
+def test_run_tests_gives_each_test_its_own_verdict_in_order(sandbox):
+    built = sandbox.build_sync(VERDICTS, "cpp")
+    words = ["ok", "exit", "spin", "ok", "flood", "abort", "ok"]
+    results = sandbox.run_tests_sync(built, words, timeout=0.5, memory_mb=128)
+    assert [r.status for r in results] == [
+        Status.OK,
+        Status.RE,
+        Status.TLE,
+        Status.OK,
+        Status.OLE,
+        Status.RE,
+        Status.OK,
+    ]
+    assert results[0].stdout == "fine\n" and results[1].exit_code == 3
+    assert results[5].exit_code == -6  # SIGABRT, from the wait status
+    assert results[2].cpu_s is not None and results[2].cpu_s > 0  # metadata of the runner
+
+
+def test_run_tests_leaves_nothing_from_one_test_to_the_next(sandbox):
+    built = sandbox.build_sync(FRESH, "cpp")
+    results = sandbox.run_tests_sync(built, ["spawn", "look", "spawn", "look"], timeout=5)
+    assert [r.stdout for r in results] == [
+        "spawned\n",
+        "others=0 files=0\n",
+        "spawned\n",
+        "others=0 files=0\n",
+    ]
+
+
+def test_run_tests_of_a_failed_build_is_its_compile_error(sandbox):
+    built = sandbox.build_sync("int main(){ nope; }", "cpp")
+    results = sandbox.run_tests_sync(built, ["1", "2"])
+    assert [r.status for r in results] == [Status.CE, Status.CE]
+    assert "nope" in results[0].message

@@ -33,11 +33,18 @@ import threading
 from collections.abc import Awaitable, Coroutine, Mapping, Sequence
 from typing import Any, ClassVar, TypeVar
 
-from r1_sandbox import artifacts
+from r1_sandbox import _batch, artifacts
 from r1_sandbox.artifacts import COMPILE_MEMORY_MB, COMPILE_TIMEOUT_S, Artifact, ship
 from r1_sandbox.errors import BackendConfigError, UnsupportedLanguageError
 from r1_sandbox.languages import get_language
-from r1_sandbox.result import DEFAULT_MEMORY_MB, DEFAULT_TIMEOUT_S, Job, RunResult
+from r1_sandbox.result import (
+    DEFAULT_MEMORY_MB,
+    DEFAULT_OUTPUT_LIMIT,
+    DEFAULT_TIMEOUT_S,
+    Job,
+    RunResult,
+    Status,
+)
 
 logger = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -254,6 +261,53 @@ class Sandbox(abc.ABC):
         jobs = [Job(code, language, s, files or {}, timeout, memory_mb) for s in stdins]
         return list(await asyncio.gather(*(self.run_job(j) for j in jobs)))
 
+    async def run_tests(
+        self,
+        artifact: Artifact,
+        inputs: Sequence[str],
+        *,
+        timeout: float = DEFAULT_TIMEOUT_S,
+        memory_mb: int = DEFAULT_MEMORY_MB,
+        argv: Sequence[str] = (),
+    ) -> list[RunResult]:
+        """Run a built program on many inputs inside one sandbox; results in input order.
+
+        Each test has its own limits, fresh scratch directory, verdict, time and memory,
+        and no process survives from one test to the next (see `r1_sandbox._batch`).
+        If the batch's report cannot be read, every test runs in a sandbox of its own.
+        """
+        if not artifact.ok:
+            return [artifact.failed_result() for _ in inputs]
+        if not inputs:
+            return []
+        limit = int(getattr(self, "output_limit", DEFAULT_OUTPUT_LIMIT))
+        script, files, stdin, whole_s, whole_mb, nonce = _batch.batch_job(
+            inputs, timeout=timeout, memory_mb=memory_mb, argv=argv, output_limit=limit
+        )
+        whole = await self.run(
+            script,
+            "bash",
+            stdin=stdin,
+            files=files,
+            timeout=whole_s,
+            memory_mb=whole_mb,
+            artifacts={"prog": artifact},
+        )
+        if whole.status is Status.SE:
+            return [whole] * len(inputs)
+        records = _batch.read_report(whole.stdout, nonce, len(inputs))
+        if records is not None:
+            return [_batch.result_of(r, timeout, memory_mb, limit) for r in records]
+        logger.info("%s: batch report missing (%s); one sandbox per test", self.name, whole)
+        return list(
+            await asyncio.gather(
+                *(
+                    self.run(artifact, stdin=s, timeout=timeout, memory_mb=memory_mb, argv=argv)
+                    for s in inputs
+                )
+            )
+        )
+
     async def run_batch(self, jobs: Sequence[Job]) -> list[RunResult]:
         """Run many jobs with bounded concurrency; results in the order of `jobs`.
 
@@ -330,6 +384,12 @@ class Sandbox(abc.ABC):
     ) -> list[RunResult]:
         """`run_inputs` for sync callers."""
         return self._sync(self.run_inputs(code, language, stdins, **kwargs))
+
+    def run_tests_sync(
+        self, artifact: Artifact, inputs: Sequence[str], **kwargs: Any
+    ) -> list[RunResult]:
+        """`run_tests` for sync callers."""
+        return self._sync(self.run_tests(artifact, inputs, **kwargs))
 
     def run_batch_sync(self, jobs: Sequence[Job]) -> list[RunResult]:
         """`run_batch` for sync callers."""
