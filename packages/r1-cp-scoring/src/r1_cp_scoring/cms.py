@@ -48,6 +48,7 @@ Data flow: a subtask row or a cms_ioi request -> `IOITask` -> `CMSJudge.evaluate
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import binascii
 import json
@@ -272,15 +273,42 @@ class CMSJudge:
             return await self._communication(task, build, test_input)
         if task.task_type != "Batch":
             raise HarnessError(f"{task.problem_id}: task type {task.task_type!r} is not supported")
-        result = check_not_se(
-            await self.box.run(
-                build,
-                stdin=test_input,
-                timeout=task.time_limit,
-                memory_mb=task.memory_limit,
-            ),
-            f"{task.problem_id}'s submission",
+        result = await self.box.run(
+            build, stdin=test_input, timeout=task.time_limit, memory_mb=task.memory_limit
         )
+        return await self._judge(task, result, test_input, expected)
+
+    async def evaluate_many(
+        self, task: IOITask, submission: str, tests: Sequence[tuple[str, str | None]]
+    ) -> list[Verdict]:
+        """Run several tests; a Batch task's runs share one sandbox (`Sandbox.run_tests`)."""
+        if len(tests) < 2 or task.task_type != "Batch":
+            return list(
+                await asyncio.gather(*(self.evaluate(task, submission, i, e) for i, e in tests))
+            )
+        build = await self.compile_submission(task, submission)
+        if not build.ok:
+            return [Verdict(0.0, "CE", f"{FEEDBACK['CE']}\n{build.message}")] * len(tests)
+        results = await self.box.run_tests(
+            build,
+            [test_input for test_input, _ in tests],
+            timeout=task.time_limit,
+            memory_mb=task.memory_limit,
+        )
+        return list(
+            await asyncio.gather(
+                *(
+                    self._judge(task, result, test_input, expected)
+                    for result, (test_input, expected) in zip(results, tests, strict=True)
+                )
+            )
+        )
+
+    async def _judge(
+        self, task: IOITask, run: RunResult, test_input: str, expected: str | None
+    ) -> Verdict:
+        """The verdict of one contestant run: its failure, or its output judged."""
+        result = check_not_se(run, f"{task.problem_id}'s submission")
         failed = _failed_run(result)
         if failed is not None:
             return failed
