@@ -216,8 +216,27 @@ class _LocalRunner:
         return await self.box.run(script, "bash", artifacts=placed, files=files, **limits)
 
     async def test(self, index: int, case: Mapping[str, str]) -> CFTestResult:
+        return await self._judge(index, case, await self._run(str(case.get("input", ""))))
+
+    async def tests(self, batch: list[tuple[int, Mapping[str, str]]]) -> list[CFTestResult]:
+        """A batch of tests; a C++ stdio program runs them in one sandbox (`run_tests`)."""
+        if len(batch) < 2 or self.language != "cpp" or self.file_mode:
+            return list(await asyncio.gather(*(self.test(i, t) for i, t in batch)))
+        results = await self.box.run_tests(
+            self.binary,
+            [str(case.get("input", "")) for _, case in batch],
+            timeout=self.time_limit,
+            memory_mb=self.memory_mb,
+        )
+        return list(
+            await asyncio.gather(
+                *(self._judge(i, case, r) for (i, case), r in zip(batch, results, strict=True))
+            )
+        )
+
+    async def _judge(self, index: int, case: Mapping[str, str], run: RunResult) -> CFTestResult:
         inp, expected = str(case.get("input", "")), str(case.get("output", ""))
-        result = check_not_se(await self._run(inp), f"test {index}")
+        result = check_not_se(run, f"test {index}")
         if result.status is not Status.OK:
             return CFTestResult(index, False, str(result.status), result.message)
         if not self.checker:
@@ -343,19 +362,23 @@ async def grade_submission(
         if failed is not None:
             report.compiled, report.compile_message = False, failed.message
             return report
-        run_one: Any = runner.test
+        run_batch: Any = runner.tests
     elif hasattr(client, "send_execute"):
 
-        async def on_piston(i: int, test: Mapping[str, str]) -> CFTestResult:
-            return await _piston_test(client, problem, submission, language, i, test)
+        async def on_piston(batch: list[tuple[int, Mapping[str, str]]]) -> list[CFTestResult]:
+            return list(
+                await asyncio.gather(
+                    *(_piston_test(client, problem, submission, language, i, t) for i, t in batch)
+                )
+            )
 
-        run_one = on_piston
+        run_batch = on_piston
     else:
         raise ConfigError(
             f"client={type(client).__name__}: pass an r1-sandbox backend or a PistonClient"
         )
     for batch in batches(list(enumerate(tests)), size):
-        results = await asyncio.gather(*(run_one(i, t) for i, t in batch))
+        results = await run_batch(list(batch))
         for r in results:
             report.tests[r.index] = r
         if any(r.status == "CE" for r in results):
