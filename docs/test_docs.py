@@ -134,30 +134,56 @@ def module_names(dotted: str) -> frozenset[str]:
             targets = node.targets if isinstance(node, ast.Assign) else [node.target]
             for target in targets:
                 names.update(n.id for n in ast.walk(target) if isinstance(n, ast.Name))
-            if any(isinstance(t, ast.Name) and t.id == "__all__" for t in targets):
-                if isinstance(node.value, ast.List | ast.Tuple):
-                    names.update(
-                        e.value for e in node.value.elts if isinstance(e, ast.Constant)
-                    )
+            is_all = any(isinstance(t, ast.Name) and t.id == "__all__" for t in targets)
+            if is_all and isinstance(node.value, ast.List | ast.Tuple):
+                names.update(e.value for e in node.value.elts if isinstance(e, ast.Constant))
         elif isinstance(node, ast.ImportFrom | ast.Import):
             names.update((a.asname or a.name).split(".")[0] for a in node.names)
     return frozenset(names)
 
 
-def resolves(dotted: str) -> bool:
-    """True when `dotted` is a module of the workspace or a top-level symbol of one."""
+def documented_definition(dotted: str, symbol: str) -> bool:
+    """True when `symbol` is defined (not imported) in module `dotted` with a docstring.
+
+    mkdocstrings renders only the documented public members of a module, so an
+    undocumented function is no target for a link even though it exists.
+    """
+    body = ast.parse(module_files()[dotted].read_text()).body
+    for i, node in enumerate(body):
+        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef):
+            if node.name == symbol:
+                return bool(ast.get_docstring(node))
+        elif isinstance(node, ast.Assign | ast.AnnAssign):
+            targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+            if any(isinstance(t, ast.Name) and t.id == symbol for t in targets):
+                after = body[i + 1] if i + 1 < len(body) else None
+                return isinstance(after, ast.Expr) and isinstance(after.value, ast.Constant)
+    return False
+
+
+def resolves(dotted: str, *, link: bool = False) -> bool:
+    """True when `dotted` is a module of the workspace or a top-level symbol of one.
+
+    With `link`, a symbol must also be public and documented where it is defined: the
+    only kind of symbol the API pages give an anchor to.
+    """
     modules = module_files()
     if dotted in modules:
         return True
     parent, _, symbol = dotted.rpartition(".")
-    return parent in modules and symbol in module_names(parent)
+    if parent not in modules or symbol not in module_names(parent):
+        return False
+    return not link or (not symbol.startswith("_") and documented_definition(parent, symbol))
 
 
 def test_resolver_itself():
     assert resolves("r1_rewards.overlong")
-    assert resolves("r1_rewards.overlong.get_soft_overlong_punishment")
+    assert resolves("r1_rewards.overlong.get_soft_overlong_punishment", link=True)
     assert not resolves("r1_rewards.overlong.no_such_function")
     assert not resolves("r1_rewards.no_such_module")
+    # Re-exported by the package, but rendered (and so linkable) only where defined.
+    assert resolves("r1_rewards.accuracy_reward")
+    assert not resolves("r1_rewards.accuracy_reward", link=True)
 
 
 # --- (1) every name in the maps is real -----------------------------------------------
@@ -185,9 +211,11 @@ def test_reference_extraction_itself():
 
 @pytest.mark.parametrize("page", map_pages(), ids=lambda p: p.name)
 def test_every_reference_in_the_maps_resolves(page):
-    names = referenced_names(page.read_text())
+    text = page.read_text()
+    names = referenced_names(text)
     assert names, f"{page.name} references no r1 module"
-    broken = sorted(n for n in names if not resolves(n))
+    links = set(AUTOREF.findall(text))
+    broken = sorted(n for n in names if not resolves(n, link=n in links))
     assert not broken, f"{page.name} names modules or symbols that do not exist: {broken}"
 
 
@@ -281,14 +309,31 @@ def test_every_issue_concept_has_a_row():
     assert not missing, f"concepts.md lacks rows for: {missing}"
 
 
+REPO_PATH = re.compile(r"`(\.?[\w.-]+(?:/[\w.*-]+)+/?|[\w.-]+\.(?:toml|lock|yaml|md|py))`")
+
+
+def repo_paths(cell: str) -> list[str]:
+    """Backticked paths of the repository named in a cell (globs allowed)."""
+    return REPO_PATH.findall(cell)
+
+
+def test_repo_path_extraction_itself():
+    cell = "`uv.lock`, `recipes/accelerate_configs/zero2.yaml`, `.ci/run`, `[tool.ruff]`, `r1-data`"
+    assert repo_paths(cell) == ["uv.lock", "recipes/accelerate_configs/zero2.yaml", ".ci/run"]
+
+
 def test_rows_of_concepts_are_complete():
+    """Each row links r1 code, names a file of the repository, or says "not implemented"."""
     for row in table_rows((MAPS / "concepts.md").read_text()):
         if row[0] == "concept":
             continue
         assert len(row) == 4 and all(row), f"incomplete row: {row}"
         implemented = row[2]
-        assert referenced_names(implemented) or "not implemented" in row[2] + row[3], (
-            f"row {row[0]!r} links no r1 module and does not say 'not implemented'"
+        paths = repo_paths(implemented)
+        missing = [p for p in paths if not any(ROOT.glob(p.rstrip("/")))]
+        assert not missing, f"row {row[0]!r} names files that do not exist: {missing}"
+        assert referenced_names(implemented) or paths or "not implemented" in row[2] + row[3], (
+            f"row {row[0]!r} links no r1 module or file and does not say 'not implemented'"
         )
 
 

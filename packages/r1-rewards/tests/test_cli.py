@@ -63,6 +63,9 @@ def test_settings_and_token_units(tmp_path):
         ('{"completion": "a"}\n', ["--reward", "accuracy"], "needs the dataset column 'solution'"),
         ('{"completion": "a"}\n', ["--set", "cosine_max_len=long"], "cosine_max_len='long'"),
         ('{"completion": "a"}\n', ["--set", "nonsense=1"], "unknown field"),
+        # A misspelt boolean is an error, never False.
+        ('{"completion": "a"}\n', ["--set", "enforce_same_language=ture"], "expected a boolean"),
+        ('{"completion": "a"}\n', ["--set", "code_provider=docker"], "expected one of"),
     ],
 )
 def test_bad_input_is_a_clear_error(tmp_path, capsys, content, argv, message):
@@ -99,3 +102,20 @@ def test_console_script_is_installed():
         "tag_count",
         "soft_overlong_punishment",
     ]
+
+
+def test_exit_codes_follow_the_convention(tmp_path, capsys, monkeypatch):
+    from r1_rewards import cli
+    from r1_rewards.errors import MathWorkerError
+
+    data = tmp_path / "d.jsonl"
+    data.write_text('{"completion": "a", "solution": "1"}\n')
+    assert main(["score", str(data), "--reward", "format"]) == 0
+    assert main(["score", str(data), "--set", "cosine_max_len=-3"]) == 2  # config
+
+    def unavailable(args):
+        raise MathWorkerError("math-verify worker processes exit at start-up")
+
+    monkeypatch.setattr(cli, "score", unavailable)
+    assert main(["score", str(data)]) == 3  # a required service
+    assert "worker processes" in capsys.readouterr().err

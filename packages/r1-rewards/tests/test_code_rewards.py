@@ -45,8 +45,10 @@ def test_scores_the_fraction_of_tests_passed(fmt):
 
 def test_a_timeout_fails_that_test_only():
     # Loops forever on the second input: open-r1's script would raise and score 0.0.
+    # The limit is a wall-clock deadline: 5 s (open-r1's) leaves the passing test room on
+    # a loaded machine; the looping one reaches it whatever the load.
     code = "x = int(input())\nwhile x == 21: pass\nprint(x * 2)"
-    assert code_reward([fenced(code)], verification_info=[DOUBLE], test_timeout=1) == [0.5]
+    assert code_reward([fenced(code)], verification_info=[DOUBLE], test_timeout=5) == [0.5]
 
 
 @pytest.mark.parametrize(
@@ -133,6 +135,14 @@ def test_a_sandbox_failure_scores_none_not_zero():
         verification_info=[DOUBLE],
     )
     assert scores == [None]
+
+
+def test_a_bad_row_is_none_and_the_batch_goes_on(caplog):
+    infos = ["not a dict", {"language": "python", "test_cases": ["1 -> 2"]}, DOUBLE]
+    completions = [fenced("print(int(input()) * 2)")] * 3
+    assert code_reward(completions, verification_info=infos) == [None, None, 1.0]
+    assert "row 0 not graded (grader_error)" in caplog.text
+    assert "row 1 not graded (grader_error)" in caplog.text
 
 
 def test_unknown_language_or_no_tests_is_not_graded():

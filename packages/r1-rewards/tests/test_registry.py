@@ -164,3 +164,130 @@ def test_import_is_light_and_starts_nothing():
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     # Not even sympy: the trainer's process never loads math-verify, its workers do.
     assert out.stdout.strip() == "[]"
+
+
+# -- one definition of every reward option (issue 12) ------------------------------------
+
+
+def test_every_option_has_its_help_and_choices_in_the_dataclass():
+    import dataclasses
+    import typing
+
+    hints = typing.get_type_hints(RewardArgs)
+    for f in dataclasses.fields(RewardArgs):
+        assert f.metadata.get("help"), f"{f.name} has no help"
+    # Providers are Literal choices, so TRL's parser shows them and typos are refused.
+    assert typing.get_args(hints["code_provider"]) == ("local", "e2b", "morph", "piston")
+    assert typing.get_args(hints["ioi_provider"]) == ("local", "piston", "morph")
+    assert typing.get_args(hints["cf_provider"]) == ("local", "piston", "morph")
+
+
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [
+        ("code_provider", "docker"),
+        ("ioi_provider", "e2b"),  # IOI has no E2B grader
+        ("cf_provider", "pistonn"),
+        ("repetition_language", "fr"),
+    ],
+)
+def test_provider_and_other_choices_are_validated(field, value):
+    from r1_rewards import RewardConfigError
+
+    with pytest.raises(RewardConfigError, match=f"{field}='{value}' is not one of"):
+        RewardArgs(**{field: value})
+
+
+def test_the_registry_is_an_explicit_dict_and_names_derive_from_it():
+    from r1_rewards import REWARDS
+
+    assert isinstance(REWARDS, dict)
+    assert tuple(REWARDS) == REWARD_NAMES
+    assert set(REWARD_NAMES) == set(OPEN_R1_NAMES)
+
+
+def test_from_strings_converts_to_the_field_types():
+    from r1_rewards import from_strings
+
+    values = from_strings(
+        [
+            "cosine_max_len=2000",
+            "repetition_max_penalty=-0.5",
+            "enforce_same_language=TRUE",
+            "math_timeout=none",
+            "code_provider=e2b",
+            "e2b_router_url=127.0.0.1:8000",
+            "reward_funcs=accuracy,format",
+        ]
+    )
+    assert values == {
+        "cosine_max_len": 2000,
+        "repetition_max_penalty": -0.5,
+        "enforce_same_language": True,
+        "math_timeout": None,
+        "code_provider": "e2b",
+        "e2b_router_url": "127.0.0.1:8000",
+        "reward_funcs": ["accuracy", "format"],
+    }
+    assert RewardArgs(**values).enforce_same_language is True
+
+
+@pytest.mark.parametrize(
+    ("pair", "message"),
+    [
+        # r1-data's old parser read any unknown word as False.
+        ("enforce_same_language=ture", "expected a boolean"),
+        ("enforce_same_language=", "expected a boolean"),
+        ("cosine_max_len=long", "cosine_max_len='long': expected int"),
+        ("code_provider=docker", "expected one of 'local', 'e2b', 'morph', 'piston'"),
+        ("nonsense=1", "nonsense: unknown field of RewardArgs"),
+        ("cosine_max_len", "expected FIELD=VALUE"),
+    ],
+)
+def test_from_strings_refuses_what_it_cannot_read(pair, message):
+    from r1_rewards import RewardConfigError, from_strings
+
+    with pytest.raises(RewardConfigError, match=message):
+        from_strings([pair])
+
+
+def test_from_strings_reads_other_dataclasses_and_excludes_fields():
+    import dataclasses
+
+    from r1_rewards import RewardConfigError, from_strings
+
+    @dataclasses.dataclass
+    class Other:
+        flag: bool = False
+        rate: float | None = None
+
+    assert from_strings(["flag=yes", "rate=0.5"], Other) == {"flag": True, "rate": 0.5}
+    with pytest.raises(RewardConfigError, match="reward_funcs: unknown field"):
+        from_strings(["reward_funcs=accuracy"], exclude=("reward_funcs",))
+
+
+def test_a_subclass_inherits_every_field_and_its_validation():
+    import dataclasses
+
+    from r1_rewards import RewardConfigError
+
+    @dataclasses.dataclass
+    class ScriptArgs(RewardArgs):
+        dataset_name: str = "x"
+
+    args = ScriptArgs(cf_provider="piston")
+    assert get_reward_funcs(args, reward_funcs=["cf_code"])[0].keywords["provider_type"] == "piston"
+    with pytest.raises(RewardConfigError, match="cf_provider='x'"):
+        ScriptArgs(cf_provider="x")
+
+
+def test_help_says_what_the_code_does():
+    import dataclasses
+
+    helps = {f.name: f.metadata["help"] for f in dataclasses.fields(RewardArgs)}
+    # enforce_same_language raises on a mixed batch; it never scores anything 0.
+    assert "raise" in helps["enforce_same_language"]
+    assert "Score 0" not in helps["enforce_same_language"]
+    # code_language is only code_format's default fence; code_reward reads each row.
+    assert "code_format" in helps["code_language"]
+    assert "verification_info" in helps["code_language"]

@@ -558,24 +558,35 @@ def test_dev_shm_is_capped_in_bytes(sandbox):
 
 
 INODES_PY = """
-n = 0
-try:
-    for i in range(300000):
-        open(f"/tmp/f{i}", "w").close()
-        n += 1
-except OSError:
-    pass
-print(n)
+for i in range(300000):  # ~300 MB of kernel memory (inodes, dentries), no bytes
+    open(f"/tmp/f{i}", "w").close()
+print("all created")
+"""
+
+INODES_CPP = r"""
+#include <cstdio>
+#include <fcntl.h>
+#include <unistd.h>
+int main() {
+    char name[64];
+    for (int i = 0; i < 300000; ++i) {
+        std::snprintf(name, sizeof name, "/dev/shm/f%d", i);
+        int fd = open(name, O_CREAT | O_WRONLY, 0644);
+        if (fd >= 0) close(fd);
+    }
+    std::puts("all created");
+}
 """
 
 
 @pytest.mark.slow
-def test_empty_files_are_charged_to_the_run(sandbox):
-    if sandbox.containment.cgroups is None:
-        pytest.skip("no writable cgroup tree: inodes are not capped (README, Not guaranteed)")
-    result = sandbox.run_sync(INODES_PY, memory_mb=64, timeout=60)
-    # 300k inodes take ~300 MB of kernel memory: the run's memory cgroup stops them.
-    assert result.status is Status.MLE or int(result.stdout) < 300000, result
+@pytest.mark.parametrize(("language", "code"), [("python", INODES_PY), ("cpp", INODES_CPP)])
+def test_empty_files_are_capped(sandbox, language, code):
+    # A large memory limit, so that only the inode cap can stop them.
+    result = sandbox.run_sync(code, language, memory_mb=2048, timeout=60)
+    assert result.status is Status.OLE, result
+    assert "new files" in result.message
+    assert "all created" not in result.stdout
 
 
 @pytest.mark.parametrize(
@@ -702,6 +713,8 @@ UNPRIVILEGED = textwrap.dedent(
         "n = 0\\ntry:\\n    for i in range(300):\\n        open(f'/dev/shm/{i}', 'wb').write(b'x' * (1 << 20)); n += 1\\n"
         "except OSError:\\n    pass\\nprint(n)", memory_mb=256)
     out["shm_mb"] = int(shm.stdout)
+    files = box.run_sync("for i in range(300000):\\n    open(f'/tmp/{i}', 'w').close()", timeout=60)
+    out["files"] = files.status.value
     hog = box.run_sync("import os\\nfor _ in range(8):\\n    if os.fork() == 0: break\\nwhile True: pass", timeout=2)
     out["hog"] = [hog.status.value, hog.cpu_s]
     box.close()
@@ -784,4 +797,36 @@ def test_unprivileged_caller():
     assert out["forged"] == [["RE", 1], ["RE", 1], ["RE", 152]]
     assert out["memory_mb"] is not None and out["memory_mb"] >= 200
     assert out["shm_mb"] <= 64
+    assert out["files"] == "OLE"
     assert out["hog"][0] == "TLE" and out["hog"][1] <= 2 * 1.5 + 0.5
+
+
+def test_teardown_kills_the_init_from_outside_not_through_bwrap(monkeypatch):
+    """With bwrap itself never signalled, the pidfd kill of PID 1 still ends the run."""
+    from r1_sandbox import _process
+
+    opened: list[int | None] = []
+    real_open = _process._open_init
+
+    def recording(pid: int, bwrap_pid: int) -> int | None:
+        opened.append(real_open(pid, bwrap_pid))
+        return opened[-1]
+
+    monkeypatch.setattr(_process, "_kill", lambda proc: None)
+    monkeypatch.setattr(_process, "_open_init", recording)
+    box = LocalSandbox(concurrency=1, warm_python=0)
+    marker = _marker()
+    try:
+        code = f"""
+import os, time
+if os.fork() == 0:
+    os.setsid()
+    os.execv("/bin/sleep", ["sleep", "{marker}"])
+time.sleep(60)
+"""
+        result = box.run_sync(code, timeout=1)
+    finally:
+        box.close()
+    assert result.status is Status.TLE, result
+    assert opened and opened[0] is not None  # the init's host pid was opened as a pidfd
+    assert _wait_until(lambda: not _processes_with(f"sleep {marker}"), 2.0)

@@ -93,7 +93,26 @@ def test_graded_reward_reports_the_ungraded_share():
     assert reward.__name__ == "accuracy_reward"  # TRL names the metrics after it
     scores = reward(["4", "5", "6", "7"], solution=["4", None, "6", None], log_metric=metrics)
     assert scores == [1.0, None, 1.0, None]
-    assert metrics.logged == [("rewards/accuracy_reward/ungraded", 0.5)]
+    assert metrics.logged == [
+        ("rewards/accuracy_reward/ungraded", 0.5),
+        ("rewards/accuracy_reward/timed_out", 0.0),
+    ]
+
+
+def test_graded_reward_reports_the_timed_out_share():
+    from r1_rewards import get_accuracy_reward
+
+    metrics = _Metrics()
+    # A tower of powers that no parser finishes: the grader is stopped at its limit.
+    reward = GradedReward(get_accuracy_reward(timeout=1.0))
+    scores = reward(
+        [r"\boxed{9^{9^{9^{9^{9}}}}}", r"\boxed{4}"], solution=["$4$", "$4$"], log_metric=metrics
+    )
+    assert scores == [0.0, 1.0]
+    assert dict(metrics.logged) == {
+        "rewards/accuracy_reward/ungraded": 0.0,
+        "rewards/accuracy_reward/timed_out": 0.5,
+    }
 
 
 def test_a_grader_that_raises_scores_none_instead_of_killing_the_step(caplog):
@@ -102,7 +121,10 @@ def test_a_grader_that_raises_scores_none_instead_of_killing_the_step(caplog):
     with caplog.at_level(logging.WARNING, logger="r1_train"):
         scores = reward(["a", "b"], log_metric=metrics)
     assert scores == [None, None]
-    assert metrics.logged == [("rewards/broken_reward/ungraded", 1.0)]
+    assert metrics.logged == [
+        ("rewards/broken_reward/ungraded", 1.0),
+        ("rewards/broken_reward/timed_out", 0.0),
+    ]
     assert "broken_reward could not grade a batch of 2 completions" in caplog.text
     assert "KeyError" in caplog.text
 

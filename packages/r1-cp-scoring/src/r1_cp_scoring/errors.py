@@ -16,8 +16,9 @@ two failures above it are kept apart from a score on purpose: open-r1 prints the
 scores 0.0, which teaches the policy that correct code is wrong whenever a host hiccups.
 
 Data flow: raised by the graders (ioi, codeforces) and the clients -> the reward
-functions of r1-rewards (which turn `GradingUnavailableError` into a None reward and
-let `HarnessError` / `ConfigError` surface) or the CLI (exit code 2 or 3).
+functions of r1-rewards (which grade each row on its own: a row whose grading raises is
+a None reward with its reason logged and counted; a missing extra still raises) or the
+CLI (exit code 2 or 3).
 """
 
 from __future__ import annotations

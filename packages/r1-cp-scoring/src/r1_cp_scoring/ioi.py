@@ -26,9 +26,9 @@ from __future__ import annotations
 import asyncio
 import functools
 import logging
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
-from typing import Any
+from typing import Any, cast
 
 from r1_cp_scoring._programs import default_sandbox, run_sync
 from r1_cp_scoring.batching import batches, check_batch_size
@@ -134,7 +134,8 @@ def _tests_of_year(year: int) -> dict[str, dict[str, tuple[str, str]]]:
         raise MissingExtraError("loading open-r1/ioi-test-cases", "hub") from None
     rows = load_dataset("open-r1/ioi-test-cases", name=str(year), split="train")
     tests: dict[str, dict[str, tuple[str, str]]] = {}
-    for row in rows:
+    # A Dataset iterates as dicts of its columns; its stubs only say "mapping or slice".
+    for row in cast("Iterable[dict[str, str]]", rows):
         tests.setdefault(row["problem_id"], {})[row["test_name"]] = (
             row["test_input"],
             row["test_output"],

@@ -117,8 +117,9 @@ def _after_last_import(lines: list[str]) -> int:
 def fix_cpp_includes(source: str) -> str:
     """`bits/stdc++.h` first, and `using namespace std;` when `std` is never named.
 
-    >>> fix_cpp_includes("int main(){vector<int> v;}").splitlines()[:3]
-    ['#include <bits/stdc++.h>', 'using namespace std;', 'int main(){vector<int> v;}']
+    Examples:
+        >>> fix_cpp_includes("int main(){vector<int> v;}").splitlines()[:3]
+        ['#include <bits/stdc++.h>', 'using namespace std;', 'int main(){vector<int> v;}']
     """
     header = "#include <bits/stdc++.h>\n"
     if "using namespace std;" not in source and "std::" not in source:

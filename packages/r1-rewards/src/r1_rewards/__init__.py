@@ -8,6 +8,10 @@ for other frameworks (`math_score`, `format_score`, ...), a `*_details` form ret
 options; `record_outcomes` counts ungraded and timed-out samples per reward. Importing
 this package loads no training stack and starts nothing: the math worker pool starts on
 the first math reward call.
+
+Data flow: a recipe's reward names and options (`RewardArgs`) -> `get_reward_funcs` ->
+the trainer calls each reward on (completions, dataset columns) -> one float or None per
+completion (and its `Verdict`, and its count in `record_outcomes`) -> group advantages.
 """
 
 from r1_rewards._completions import completion_text, completion_texts

@@ -34,7 +34,9 @@ from r1_rewards.errors import (
 
 
 def make_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="r1-rewards", description=__doc__.split("\n\n")[0])
+    parser = argparse.ArgumentParser(
+        prog="r1-rewards", description=(__doc__ or "").split("\n\n")[0]
+    )
     commands = parser.add_subparsers(dest="command", required=True)
     score = commands.add_parser("score", help="score a JSONL file of completions")
     score.add_argument("file", type=Path, help="JSONL, one completion per row")

@@ -21,6 +21,9 @@ r1-sandbox backend (`provider_type` "local" by default, "e2b", "morph", "piston"
 `e2b_router_url` / `morph_router_url` route through a router), a timeout fails that test
 only, outputs must match line for line (trailing whitespace ignored, same number of
 lines), and a sample the sandbox could not grade (`SE`) scores None, which TRL skips.
+The contest rewards grade each row on its own: a row the grader fails on (a broken
+checker, an unknown language, a provider error) is None with its reason logged, and
+counted as ungraded by `record_outcomes`; the other rows of the step are graded.
 
 Data flow: completions -> `extract_code` (in the sample's language) -> one sandbox job
 per test case, one batch for the whole step (a compiled program is compiled once) ->
@@ -152,6 +155,11 @@ def code_verdicts(
             get_language(language)
         except SandboxError as exc:
             verdicts[i] = _not_graded("code_reward", i, Reason.UNSUPPORTED_LANGUAGE, str(exc))
+            continue
+        if not all(isinstance(case, dict) for case in cases):
+            verdicts[i] = _not_graded(
+                "code_reward", i, Reason.GRADER_ERROR, "a test case is not an input/output dict"
+            )
             continue
         for case in cases:
             jobs.append(

@@ -163,7 +163,7 @@ class _CosineScaledReward:
     __name__ = "cosine_scaled_reward"
 
     def __init__(self, unit: Unit, timeout: float | None, **params: float) -> None:
-        self.unit = unit
+        self.unit: Unit = unit
         self.timeout = timeout
         self.params = params
 

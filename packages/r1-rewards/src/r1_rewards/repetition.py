@@ -61,7 +61,7 @@ class _RepetitionPenaltyReward:
     def __init__(self, ngram_size: int, max_penalty: float, language: Language) -> None:
         self.ngram_size = ngram_size
         self.max_penalty = max_penalty
-        self.language = language
+        self.language: Language = language
 
     def __call__(self, completions: Sequence[Any], **kwargs: Any) -> list[float]:
         verdicts = [

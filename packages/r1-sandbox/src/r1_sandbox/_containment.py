@@ -173,6 +173,7 @@ def bwrap_argv(
     fds: dict[str, int],
     workdir: str | None = None,
     ro_files: dict[str, str] | None = None,
+    early: str | None = None,
 ) -> list[str]:
     """The bwrap command of one run, up to and including its init's argv (then the program).
 
@@ -184,6 +185,8 @@ def bwrap_argv(
         workdir: a host directory bound read-write as `/sandbox` (a compile's output)
             instead of a fresh tmpfs.
         ro_files: host path -> name in `/sandbox`, bound read-only (a compiled binary).
+        early: the program's script (`main.py`): the init starts the interpreter before
+            the job arrives, blocked on this name as a FIFO (see `r1_sandbox._init`).
     """
     size = str(scratch_bytes)
     argv = [
@@ -230,6 +233,7 @@ def bwrap_argv(
         INIT_PATH,
         str(fds["ctrl"]),
         str(fds["report"]),
+        *(["--early", early] if early else []),
         "--",
     ]
     return argv
@@ -295,7 +299,7 @@ def probe() -> Containment:
         problems.append(why)
     init, why = _init.build()
     if init is None:
-        problems.append(f"{why}: apt install gcc (or build-essential)")
+        problems.append(why)
     bwrap = _find_bwrap() if sys.platform.startswith("linux") else None
     if bwrap is None:
         problems.append(

@@ -10,9 +10,13 @@ the host's C compiler. It:
   `/proc/1/fd`), and as PID 1 it ignores every signal the program may send it;
 - reads the job from a private pipe: rlimits, then the files to write into `/sandbox`,
   so a cold run and a warm spare (started before the job arrived) take the same path;
+  for Python (`--early main.py`) it starts the interpreter first, blocked on `main.py` as
+  a FIFO, then sets its rlimits and feeds it its script, so a warm spare hides the
+  interpreter's start too (see `r1_sandbox._warm`);
 - forks the program with the rlimits set, reaps every process of the run, and enforces
   the CPU limit on the whole run (reaped children plus the live ones' `/proc/N/stat`),
-  not per process;
+  not per process, and a cap on the files the run makes on its tmpfs (`statfs`, every
+  50 ms: bubblewrap can cap a tmpfs's bytes but not its inodes);
 - writes one line to a second private pipe when the program ends: how (exit code or
   signal, apart), the run's total CPU time and the largest process's peak RSS; then
   kills whatever is left (it is PID 1: the namespace dies with it). A SIGTERM from
@@ -33,6 +37,7 @@ import functools
 import hashlib
 import os
 import shutil
+import stat
 import subprocess
 import tempfile
 from collections.abc import Mapping
@@ -51,6 +56,7 @@ SOURCE = r"""
 #include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
+#include <sys/vfs.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -74,11 +80,6 @@ static char *slurp(int fd, size_t *len) {
 static void mkparents(char *path) {
     for (char *p = path + 1; *p; p++)
         if (*p == '/') { *p = 0; mkdir(path, 0755); *p = '/'; }
-}
-
-static void limit(int what, unsigned long long soft, unsigned long long hard) {
-    struct rlimit r = {soft, hard};
-    if (setrlimit(what, &r) != 0) _exit(121);
 }
 
 /* CPU microseconds of every live process of the namespace but ourselves. */
@@ -110,6 +111,18 @@ static long long live_cpu_us(void) {
     return total;
 }
 
+/* Inodes in use on the run's tmpfs (bwrap cannot cap them: it has no nr_inodes). */
+static long long used_inodes(void) {
+    static const char *dirs[] = {".", "/tmp", "/dev/shm"};
+    long long used = 0;
+    for (unsigned i = 0; i < sizeof dirs / sizeof *dirs; i++) {
+        struct statfs st;
+        if (statfs(dirs[i], &st) == 0 && st.f_type == 0x01021994 /* TMPFS_MAGIC */)
+            used += (long long)(st.f_files - st.f_ffree);
+    }
+    return used;
+}
+
 static long long reaped_cpu_us(long *maxrss) {
     struct rusage ru;
     getrusage(RUSAGE_CHILDREN, &ru);
@@ -118,14 +131,79 @@ static long long reaped_cpu_us(long *maxrss) {
            ru.ru_stime.tv_usec;
 }
 
+struct limits { long long cpu_ms, as, fsize, nproc, nofile; };
+
+static void apply(pid_t pid, const struct limits *l) {
+    unsigned long long cpu_s = (unsigned long long)((l->cpu_ms + 999) / 1000);
+    struct rlimit r[6] = {{cpu_s, cpu_s + 1},
+                          {(rlim_t)l->as, (rlim_t)l->as},
+                          {(rlim_t)l->fsize, (rlim_t)l->fsize},
+                          {0, 0},
+                          {(rlim_t)l->nofile, (rlim_t)l->nofile},
+                          {(rlim_t)l->nproc, (rlim_t)l->nproc}};
+    int what[6] = {RLIMIT_CPU, RLIMIT_AS, RLIMIT_FSIZE, RLIMIT_CORE, RLIMIT_NOFILE, RLIMIT_NPROC};
+    for (int i = 0; i < 6; i++) {
+        if (what[i] == RLIMIT_AS && l->as <= 0) continue;
+        if (prlimit(pid, what[i], &r[i], NULL) != 0) _exit(121);
+    }
+}
+
+/* Fork and exec the program (with `l`'s rlimits, unless NULL); errno of a failed exec. */
+static pid_t start(char **prog, const struct limits *l, const sigset_t *blocked, int *err) {
+    int errpipe[2];
+    if (pipe2(errpipe, O_CLOEXEC) != 0) _exit(125);
+    pid_t child = fork();
+    if (child < 0) _exit(125);
+    if (child == 0) {
+        sigprocmask(SIG_UNBLOCK, blocked, NULL);
+        if (l) apply(0, l);
+        execvp(prog[0], prog);
+        int e = errno;
+        if (write(errpipe[1], &e, sizeof e) < 0) _exit(127);
+        _exit(127);
+    }
+    close(errpipe[1]);
+    if (read(errpipe[0], err, sizeof *err) <= 0) *err = 0;
+    close(errpipe[0]);
+    return child;
+}
+
 int main(int argc, char **argv) {
-    if (argc < 4 || strcmp(argv[3], "--") != 0) return 122;
-    int ctrl = atoi(argv[1]), status = atoi(argv[2]);
+    /* r1-init CTRL STATUS [--early NAME] -- PROGRAM...
+       --early: start PROGRAM before the job arrives, with NAME (its script) a FIFO that
+       it blocks on; the job then sets its rlimits and feeds NAME. A warm spare and a cold
+       run both go this way, so a program cannot tell them apart. */
+    if (argc < 4) return 122;
+    int ctrl = atoi(argv[1]), status = atoi(argv[2]), argi = 3;
+    const char *early = NULL;
+    if (strcmp(argv[argi], "--early") == 0 && argc > argi + 2) {
+        early = argv[argi + 1];
+        argi += 2;
+    }
+    if (strcmp(argv[argi], "--") != 0 || argi + 1 >= argc) return 122;
+    char **prog = argv + argi + 1;
     prctl(PR_SET_DUMPABLE, 0);
     tick = sysconf(_SC_CLK_TCK);
     fcntl(status, F_SETFD, FD_CLOEXEC);
+    fcntl(ctrl, F_SETFD, FD_CLOEXEC); /* the program, started early, must not inherit it */
+    /* SIGTERM from outside the namespace (si_pid 0: the supervisor) ends the run early,
+       with a report; from inside it is ignored. */
+    sigset_t chld;
+    sigemptyset(&chld);
+    sigaddset(&chld, SIGCHLD);
+    sigaddset(&chld, SIGTERM);
+    sigprocmask(SIG_BLOCK, &chld, NULL);
+    pid_t child = -1;
+    int exec_errno = 0;
+    static const char staged[] = ".r1-early";
+    if (early) {
+        unlink(early);
+        if (mkfifo(early, 0644) != 0) return 124;
+        child = start(prog, NULL, &chld, &exec_errno);
+    }
 
-    /* 1. The job: "cpu_ms as fsize nproc nofile nfiles\n", "size mode name\n" per file, bytes. */
+    /* 1. The job: "cpu_ms as fsize nproc nofile inodes nfiles\n", then "size mode name\n"
+          per file, then the files' bytes. */
     size_t len;
     char *job = slurp(ctrl, &len);
     close(ctrl);
@@ -133,9 +211,10 @@ int main(int argc, char **argv) {
     char *body = memchr(job, '\n', len);
     if (!body) return 123;
     *body++ = 0;
-    long long cpu_ms, as, fsize, nproc, nofile, nfiles;
-    if (sscanf(job, "%lld %lld %lld %lld %lld %lld", &cpu_ms, &as, &fsize, &nproc, &nofile,
-               &nfiles) != 6)
+    struct limits lim;
+    long long inodes, nfiles;
+    if (sscanf(job, "%lld %lld %lld %lld %lld %lld %lld", &lim.cpu_ms, &lim.as, &lim.fsize,
+               &lim.nproc, &lim.nofile, &inodes, &nfiles) != 7)
         return 123;
     char *names = body;
     char *data = body;
@@ -151,6 +230,7 @@ int main(int argc, char **argv) {
         int mode, off;
         if (sscanf(names, "%lld %o %n", &size, &mode, &off) != 2) return 123;
         char *name = names + off;
+        if (early && strcmp(name, early) == 0) name = (char *)staged;
         mkparents(name);
         int fd = open(name, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode);
         if (fd < 0) return 124;
@@ -164,40 +244,42 @@ int main(int argc, char **argv) {
         names = eol + 1;
     }
     free(job);
+    long long base_inodes = used_inodes();
 
     /* 2. The program, with its rlimits, in a child: PID 1 must outlive it to judge it. */
-    /* SIGTERM from outside the namespace (si_pid 0: the supervisor) ends the run early,
-       with a report; from inside it is ignored. */
-    sigset_t chld;
-    sigemptyset(&chld);
-    sigaddset(&chld, SIGCHLD);
-    sigaddset(&chld, SIGTERM);
-    sigprocmask(SIG_BLOCK, &chld, NULL);
-    int errpipe[2];
-    if (pipe2(errpipe, O_CLOEXEC) != 0) return 125;
-    pid_t child = fork();
-    if (child < 0) return 125;
-    if (child == 0) {
-        sigprocmask(SIG_UNBLOCK, &chld, NULL);
-        unsigned long long cpu_s = (unsigned long long)((cpu_ms + 999) / 1000);
-        limit(RLIMIT_CPU, cpu_s, cpu_s + 1);
-        if (as > 0) limit(RLIMIT_AS, (unsigned long long)as, (unsigned long long)as);
-        limit(RLIMIT_FSIZE, (unsigned long long)fsize, (unsigned long long)fsize);
-        limit(RLIMIT_CORE, 0, 0);
-        limit(RLIMIT_NOFILE, (unsigned long long)nofile, (unsigned long long)nofile);
-        limit(RLIMIT_NPROC, (unsigned long long)nproc, (unsigned long long)nproc);
-        execvp(argv[4], argv + 4);
-        int err = errno;
-        if (write(errpipe[1], &err, sizeof err) < 0) _exit(127);
-        _exit(127);
+    int wstatus = 0, over = 0, fs_over = 0, done = 0;
+    if (!early) {
+        child = start(prog, &lim, &chld, &exec_errno);
+    } else if (!exec_errno) {
+        apply(child, &lim);
+        int fifo = -1;
+        while (fifo < 0) { /* the program may not have opened its end yet */
+            fifo = open(early, O_WRONLY | O_NONBLOCK | O_CLOEXEC);
+            if (fifo >= 0) break;
+            if (errno != ENXIO) return 124;
+            if (waitpid(child, &wstatus, WNOHANG) == child) { done = 1; break; }
+            usleep(500);
+        }
+        if (fifo >= 0) {
+            /* The real file takes the FIFO's name before a byte of code is read, so the
+               program finds its own source where a cold start puts it. */
+            if (rename(staged, early) != 0) return 124;
+            int src = open(early, O_RDONLY | O_CLOEXEC);
+            fcntl(fifo, F_SETFL, 0);
+            char buf[1 << 16];
+            ssize_t n;
+            while (src >= 0 && (n = read(src, buf, sizeof buf)) > 0)
+                for (ssize_t off = 0; off < n;) {
+                    ssize_t w = write(fifo, buf + off, (size_t)(n - off));
+                    if (w <= 0) { n = 0; break; }
+                    off += w;
+                }
+            if (src >= 0) close(src);
+            close(fifo);
+        }
     }
-    close(errpipe[1]);
-    int exec_errno = 0;
-    if (read(errpipe[0], &exec_errno, sizeof exec_errno) <= 0) exec_errno = 0;
-    close(errpipe[0]);
 
     /* 3. Reap everything; stop the whole run when its CPU time passes the limit. */
-    int wstatus = 0, over = 0, done = 0;
     struct timespec poll = {0, 50 * 1000 * 1000};
     while (!done) {
         siginfo_t info;
@@ -208,8 +290,12 @@ int main(int argc, char **argv) {
             if (pid <= 0) break;
             if (pid == child) { wstatus = ws; done = 1; }
         }
-        if (!done && !over && reaped_cpu_us(NULL) + live_cpu_us() >= cpu_ms * 1000LL) {
+        if (!done && !over && reaped_cpu_us(NULL) + live_cpu_us() >= lim.cpu_ms * 1000LL) {
             over = 1;
+            kill(-1, SIGKILL);
+        }
+        if (!done && !fs_over && inodes > 0 && used_inodes() - base_inodes > inodes) {
+            fs_over = 1;
             kill(-1, SIGKILL);
         }
     }
@@ -221,10 +307,10 @@ int main(int argc, char **argv) {
     long long cpu_us = reaped_cpu_us(&maxrss);
     char line[256];
     int n = snprintf(line, sizeof line,
-                     "%s %d cpu_us %lld maxrss_kb %ld cpu_limit %d exec_errno %d\n",
+                     "%s %d cpu_us %lld maxrss_kb %ld cpu_limit %d fs_limit %d exec_errno %d\n",
                      WIFEXITED(wstatus) ? "exit" : "signal",
                      WIFEXITED(wstatus) ? WEXITSTATUS(wstatus) : WTERMSIG(wstatus), cpu_us,
-                     maxrss, over, exec_errno);
+                     maxrss, over, fs_over, exec_errno);
     if (write(status, line, (size_t)n) < 0) return 126;
     return 0;
 }
@@ -244,16 +330,18 @@ class InitStatus:
     max_rss_kb: int  # peak RSS of its largest process
     cpu_limit: bool  # the init stopped the run for its CPU time
     exec_errno: int  # errno of a failed exec of the program, else 0
+    fs_limit: bool = False  # the init stopped the run for the files it made
 
 
 def parse_status(line: bytes) -> InitStatus | None:
     """The init's status line, or None if it is missing or malformed.
 
-    >>> parse_status(b"signal 9 cpu_us 1500000 maxrss_kb 2048 cpu_limit 1 exec_errno 0\\n")
-    InitStatus(exit_code=None, signal=9, cpu_s=1.5, max_rss_kb=2048, cpu_limit=True, exec_errno=0)
+    >>> line = b"signal 9 cpu_us 1500000 maxrss_kb 2048 cpu_limit 1 fs_limit 0 exec_errno 0\\n"
+    >>> parse_status(line).signal, parse_status(line).cpu_s, parse_status(line).cpu_limit
+    (9, 1.5, True)
     """
     parts = line.decode("ascii", "replace").split()
-    if len(parts) != 10 or parts[0] not in ("exit", "signal"):
+    if len(parts) != 12 or parts[0] not in ("exit", "signal"):
         return None
     try:
         fields = dict(zip(parts[2::2], (int(v) for v in parts[3::2]), strict=True))
@@ -265,6 +353,7 @@ def parse_status(line: bytes) -> InitStatus | None:
             max_rss_kb=fields["maxrss_kb"],
             cpu_limit=bool(fields["cpu_limit"]),
             exec_errno=fields["exec_errno"],
+            fs_limit=bool(fields["fs_limit"]),
         )
     except (KeyError, ValueError):
         return None
@@ -277,46 +366,76 @@ def job_header(
     file_bytes: int,
     max_processes: int,
     files: Mapping[str, bytes],
+    max_inodes: int = 0,
     open_files: int = 256,
 ) -> bytes:
     """The job as the init reads it: limits, the file table, then the files' bytes.
 
-    `memory_bytes` 0 leaves the address space unlimited (a cgroup bounds the run instead).
+    `memory_bytes` 0 leaves the address space unlimited (a cgroup bounds the run instead);
+    `max_inodes` 0 leaves the number of new files on the run's tmpfs unchecked.
     """
     lines = [
         f"{max(1, round(cpu_s * 1000))} {memory_bytes} {file_bytes} {max_processes} "
-        f"{open_files} {len(files)}\n"
+        f"{open_files} {max_inodes} {len(files)}\n"
     ]
     for name, content in files.items():
         lines.append(f"{len(content)} 644 {name}\n")
     return "".join(lines).encode() + b"".join(files.values())
 
 
+def _trusted(folder: Path, binary: Path) -> bool:
+    """Made by us and writable by no one else (the shared temp dir is world-writable)."""
+    for path in (folder, binary):
+        try:
+            st = path.lstat()
+        except OSError:
+            return False
+        if st.st_uid != os.geteuid() or st.st_mode & 0o022 or stat.S_ISLNK(st.st_mode):
+            return False
+    return True
+
+
 @functools.lru_cache(maxsize=1)
 def build() -> tuple[str | None, str]:
-    """(path of the compiled init, '') or (None, why it could not be built)."""
+    """(path of the compiled init, '') or (None, why it could not be built).
+
+    Built once per machine and user, keyed by the source's hash, in the temp dir; a copy
+    is reused only if this user made it and no one else can write it.
+    """
+    digest = hashlib.sha256(SOURCE.encode()).hexdigest()[:16]
+    folder = Path(tempfile.gettempdir()) / f"r1-sandbox-init-{digest}-{os.geteuid()}"
+    binary = folder / "r1-init"
+    if _trusted(folder, binary):
+        return str(binary), ""
     compiler = next((c for c in COMPILERS if shutil.which(c)), None)
     if compiler is None:
-        return None, "no C compiler (cc, gcc or clang) to build the sandbox's init"
-    digest = hashlib.sha256(SOURCE.encode()).hexdigest()[:16]
-    # A private directory per process: nothing another user wrote can be run as our init.
-    folder = Path(tempfile.mkdtemp(prefix=f"r1-sandbox-init-{digest}-"))
-    folder.chmod(0o755)  # the unprivileged uid a root caller drops to must execute it
-    source = folder / "r1-init.c"
+        return None, (
+            "no C compiler (cc, gcc or clang) to build the sandbox's init: apt install gcc "
+            "(or dnf install gcc)"
+        )
+    staging = Path(tempfile.mkdtemp(prefix=f"r1-sandbox-init-{digest}-staging-"))
+    staging.chmod(0o755)  # the unprivileged uid a root caller drops to must execute it
+    source = staging / "r1-init.c"
     source.write_text(SOURCE)
-    binary = folder / "r1-init"
+    built = staging / "r1-init"
     try:
         done = subprocess.run(
-            [compiler, "-O2", "-o", str(binary), str(source)],
+            [compiler, "-O2", "-o", str(built), str(source)],
             capture_output=True,
             timeout=120,
             check=False,
         )
     except (OSError, subprocess.TimeoutExpired) as exc:
+        shutil.rmtree(staging, ignore_errors=True)
         return None, f"cannot build the sandbox's init with {compiler}: {exc}"
     if done.returncode != 0:
+        shutil.rmtree(staging, ignore_errors=True)
         error = done.stderr.decode(errors="replace").strip()[-500:]
         return None, f"cannot build the sandbox's init with {compiler}: {error}"
-    binary.chmod(0o755)
-    os.unlink(source)
+    built.chmod(0o755)
+    source.unlink()
+    try:
+        staging.rename(folder)
+    except OSError:  # another process won the race, or a stale folder: use ours in place
+        return (str(binary), "") if _trusted(folder, binary) else (str(built), "")
     return str(binary), ""

@@ -1,19 +1,23 @@
 """Warm sandboxes: a contained run started before its job arrives.
 
-Most of the fixed cost of a short run is creating the namespaces and mounts (~10 ms on a
-small VM) and starting bwrap and the init. A warm spare pays that ahead of time, while
-the previous run executes: it is an ordinary single-use run (fresh namespaces, fresh
-tmpfs, its own init) whose init blocks on its job pipe. When a job comes, the job (limits
-and files, the program's source among them) goes down that pipe and the init does
-exactly what it does for a cold run: writes the files, sets the rlimits, forks and execs
-`python3 main.py`. A cold run is the same thing with the pipe written at once, so a
-warm spare and a cold run differ only in when bwrap started: the program sees the same
-argv, files, environment, limits and a fresh interpreter (an earlier design ran the code
-inside a pre-started interpreter, which `open(__file__)` and `sys.modules` could tell
-apart). Nothing is shared between runs: a spare serves one job and dies.
+Most of the fixed cost of a short Python run is creating the namespaces and mounts
+(~10 ms on a small VM), starting bwrap and the init, and starting CPython (~15 ms). A
+warm spare pays all of it ahead of time, while the previous run executes: it is an
+ordinary single-use run (fresh namespaces, fresh tmpfs, its own init) whose init has
+already started `python3 main.py` with `main.py` a FIFO, on which the interpreter
+blocks, and waits on its job pipe. When a job comes, the init writes the files, sets the
+program's rlimits (`prlimit`), puts the real `main.py` in the FIFO's place and feeds the
+code through the FIFO. A cold Python run goes exactly the same way with the job sent at
+once, so a warm spare and a cold run differ only in when they started: the program sees
+the same argv, `/proc/self/cmdline`, files (its own source among them), environment,
+limits, fds and a fresh interpreter that has run nothing but its own start-up (an
+earlier design ran the code inside a pre-started interpreter, which `open(__file__)`,
+`sys.modules` and the stack could tell apart). Nothing is shared between runs: a spare
+serves one job and dies.
 
-Differences from a cold start: none the program can see; the wall time (`time_s`) and
-the CPU limit count from the hand-over.
+Differences from a cold start: none the program can see but time; the wall time
+(`time_s`) counts from the hand-over (the interpreter's start is not in it, its CPU time
+is in `cpu_s`, as in a cold run).
 
 Data flow: `LocalSandbox` keeps `warm_python` spares -> a Python job takes one -> the job
 down the init's pipe -> `_process.supervise` as for any run.

@@ -77,7 +77,8 @@ class E2BSandbox(RemoteShellSandbox):
         except Exception as exc:
             # The SDK raises CommandExitException (a CommandResult) on a non-zero exit.
             if hasattr(exc, "exit_code") and hasattr(exc, "stdout"):
-                return int(exc.exit_code), str(exc.stdout), str(exc.stderr)
+                failed: Any = exc
+                return int(failed.exit_code), str(failed.stdout), str(failed.stderr)
             raise
         return int(done.exit_code), str(done.stdout), str(done.stderr)
 

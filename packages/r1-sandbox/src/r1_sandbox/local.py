@@ -26,7 +26,8 @@ each one is a hostile test in tests/test_containment.py or tests/test_hardening.
   the program prints changes its status;
 - bounded: RLIMIT_NPROC (fork bombs), RLIMIT_CPU per process and the CPU time of the
   whole run (enforced by the init), memory (a per-run cgroup where the cgroup tree is
-  writable, RLIMIT_AS per process otherwise), file sizes, no core dumps, tmpfs sizes;
+  writable, RLIMIT_AS per process otherwise), file sizes, no core dumps, tmpfs sizes in
+  bytes and in files (`scratch_inodes`, enforced by the init);
   stdout is cut at `output_limit` (OLE); with the cgroup cpu controller, one CPU per run;
 - fail closed: if a mechanism is missing every run is `SE` naming it and the fix;
   `isolation="none"` (no containment at all) must be asked for, and warns on every run.
@@ -34,8 +35,7 @@ each one is a hostile test in tests/test_containment.py or tests/test_hardening.
 Not guaranteed:
 - a kernel exploit through an allowed syscall;
 - without a writable cgroup tree: memory of a whole process tree (bounded per process,
-  worst case `max_processes x memory_mb`), a CPU share per run, and inodes on the tmpfs
-  (bubblewrap has no `nr_inodes` option; bytes are capped);
+  worst case `max_processes x memory_mb`) and a CPU share per run;
 - read access to the system directories (/usr, /lib): programs can read installed
   software, which is what lets them run at all.
 
@@ -112,6 +112,8 @@ class LocalSandbox(Sandbox):
         output_limit: bytes kept per stream; stdout beyond it is OLE.
         max_processes: RLIMIT_NPROC of a run (processes and threads).
         scratch_mb: size of each writable tmpfs of a run (`/sandbox`, `/tmp`, `/dev/shm`).
+        scratch_inodes: files and directories a run may create on them, all together
+            (checked every 50 ms by the run's init; beyond it the run is stopped, OLE).
         compile_timeout, compile_memory_mb: limits of the compiler (wall and CPU time of
             the whole compile, memory), whatever the job's limits.
         warm_python: spare sandboxes started ahead for Python jobs (see
@@ -128,6 +130,7 @@ class LocalSandbox(Sandbox):
         output_limit: int = DEFAULT_OUTPUT_LIMIT,
         max_processes: int = 64,
         scratch_mb: int = 64,
+        scratch_inodes: int = 16384,
         compile_timeout: float = 30.0,
         compile_memory_mb: int = 2048,
         warm_python: int = 2,
@@ -135,8 +138,10 @@ class LocalSandbox(Sandbox):
         super().__init__(concurrency or os.cpu_count() or 2)
         if isolation not in ("auto", "strict", "none"):
             raise BackendConfigError(f"isolation={isolation!r}: must be 'auto', 'strict' or 'none'")
-        if output_limit < 1 or max_processes < 1 or scratch_mb < 1:
-            raise BackendConfigError("output_limit, max_processes and scratch_mb must be >= 1")
+        if output_limit < 1 or max_processes < 1 or scratch_mb < 1 or scratch_inodes < 1:
+            raise BackendConfigError(
+                "output_limit, max_processes, scratch_mb and scratch_inodes must be >= 1"
+            )
         if not compile_timeout > 0 or compile_memory_mb < 1:
             raise BackendConfigError(
                 f"compile_timeout={compile_timeout!r}, compile_memory_mb={compile_memory_mb!r}: "
@@ -146,6 +151,7 @@ class LocalSandbox(Sandbox):
         self.output_limit = output_limit
         self.max_processes = max_processes
         self.scratch_mb = scratch_mb
+        self.scratch_inodes = scratch_inodes
         self.compile_timeout = compile_timeout
         self.compile_memory_mb = compile_memory_mb
         found = _containment.probe()
@@ -223,6 +229,7 @@ class LocalSandbox(Sandbox):
         *,
         build: _Build | None = None,
         bind_rw: str | None = None,
+        early: str | None = None,
     ) -> list[str]:
         c = self.containment
         assert c.bwrap is not None and c.init is not None
@@ -235,6 +242,7 @@ class LocalSandbox(Sandbox):
                 fds=channels.fds(),
                 workdir=bind_rw,
                 ro_files=ro,
+                early=early,
             ),
             *run,
         ]
@@ -249,6 +257,7 @@ class LocalSandbox(Sandbox):
         memory_mb: int,
         build: _Build | None = None,
         bind_rw: str | None = None,
+        early: str | None = None,
     ) -> Outcome:
         if not self._contained:
             return await self._spawn_uncontained(
@@ -264,7 +273,7 @@ class LocalSandbox(Sandbox):
         channels = Channels(self.containment.seccomp)
         cgroup = self._cgroup(memory_mb)
         try:
-            argv = self._argv(run, channels, build=build, bind_rw=bind_rw)
+            argv = self._argv(run, channels, build=build, bind_rw=bind_rw, early=early)
             if cgroup is not None:
                 argv = cgroup.wrap(argv)
             job = _init.job_header(
@@ -273,6 +282,7 @@ class LocalSandbox(Sandbox):
                 file_bytes=self.scratch_mb << 20,
                 max_processes=self.max_processes,
                 files=self._job_bytes(files),
+                max_inodes=self.scratch_inodes,
             )
             outcome = await self._in_thread(
                 functools.partial(
@@ -375,7 +385,8 @@ class LocalSandbox(Sandbox):
         c = self.containment
         assert c.seccomp is not None
         channels = Channels(c.seccomp)
-        argv = self._argv(get_language("python").run, channels)
+        python = get_language("python")
+        argv = self._argv(python.run, channels, early=python.source)
         cgroup = self._cgroup(self.compile_memory_mb)  # narrowed to the job's at hand-over
         if cgroup is not None:
             argv = cgroup.wrap(argv)
@@ -435,6 +446,7 @@ class LocalSandbox(Sandbox):
             file_bytes=self.scratch_mb << 20,
             max_processes=self.max_processes,
             files=self._job_bytes(files),
+            max_inodes=self.scratch_inodes,
         )
         try:
             outcome = supervise(
@@ -525,6 +537,9 @@ class LocalSandbox(Sandbox):
         message = ""
         if outcome.stdout_overflow:
             status, message = Status.OLE, f"stdout passed {self.output_limit} bytes"
+        elif report is not None and report.fs_limit:
+            status = Status.OLE
+            message = f"more than {self.scratch_inodes} new files on the sandbox's file systems"
         elif (
             outcome.timed_out
             or (report is not None and report.cpu_limit)
@@ -588,6 +603,8 @@ class LocalSandbox(Sandbox):
             timeout=job.timeout,
             memory_mb=job.memory_mb,
             build=build,
+            # The same start as a warm spare's (the interpreter first, then its script).
+            early=lang.source if lang.name == "python" else None,
         )
         return self._verdict(outcome, job.timeout, job.memory_mb)
 

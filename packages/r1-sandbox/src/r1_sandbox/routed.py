@@ -51,7 +51,8 @@ class RoutedSandbox(Sandbox):
         url: the router, "http://host:port" or open-r1's "host:port".
         batch_size: jobs per HTTP request.
         concurrency: requests in flight.
-        max_retries, backoff_s: retries on 503 / connection errors, doubling delays.
+        max_retries: retries on 503 / connection errors.
+        backoff_s: the first delay between retries, doubled after each.
         request_timeout: seconds per request on top of the jobs' own timeouts.
         token: the router's bearer token (default: `$R1_SANDBOX_TOKEN`, if set).
     """

@@ -3,6 +3,10 @@
 The public names below load lazily: `import r1_train` is instant and imports neither
 torch nor TRL until a config, a loader or a stage is first used, so `r1-train --help`
 and tools that only inspect the package stay fast.
+
+Data flow: a recipe (YAML + flags) -> `r1_train.cli` -> the configs of `r1_train.configs`
+-> `r1_train.sft` / `r1_train.grpo` through the one stage skeleton of `r1_train.training`
+-> checkpoints, Hub branches (`r1_train.hub`) and evaluation jobs (`r1_train.callbacks`).
 """
 
 from __future__ import annotations

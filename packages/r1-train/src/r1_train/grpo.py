@@ -14,14 +14,15 @@ Two things TRL 1.x does not do and open-r1's runs relied on, added here:
 - `GradedReward` makes grading unable to crash a step: a reward that raises scores the
   batch None (TRL skips None) with the reason logged, and the share of ungraded samples
   of each reward reaches the trainer's metrics as `rewards/<name>/ungraded`, through the
-  `log_metric` hook TRL hands every reward function. `rewards/<name>/timed_out` is pending
-  a typed verdict in r1-rewards: today a math timeout is scored 0.0 there, as in open-r1,
-  and cannot be told apart from a wrong answer.
+  `log_metric` hook TRL hands every reward function, beside `rewards/<name>/timed_out`
+  (samples whose grader hit its time limit: scored wrong, as in open-r1, but counted), read
+  from r1-rewards' typed verdicts through `record_outcomes`.
 
 Data flow: dataset rows -> chat `prompt` (+ the columns the rewards read, e.g.
 `solution`, `verification_info`) -> R1GRPOTrainer samples G completions per prompt ->
 `GradedReward(get_reward_funcs(script_args))` scores them -> group advantages -> policy
-update -> checkpoints in `output_dir`; ungraded shares -> the trainer's logged metrics.
+update -> checkpoints in `output_dir`; ungraded and timed-out shares -> the trainer's
+logged metrics.
 """
 
 from __future__ import annotations
@@ -62,9 +63,12 @@ class GradedReward:
         self.__name__ = get_callable_name(fn)
 
     def __call__(self, completions: Sequence[Any], **kwargs: Any) -> list[float | None]:
+        from r1_rewards import Outcome, record_outcomes
+
         log_metric: Callable[[str, float], None] | None = kwargs.get("log_metric")
         try:
-            scores: list[float | None] = list(self.fn(completions, **kwargs))
+            with record_outcomes() as outcomes:
+                scores: list[float | None] = list(self.fn(completions, **kwargs))
         except Exception as error:  # a grader failure is "could not grade", not a dead step
             logger.warning(
                 "reward %s could not grade a batch of %d completions (scored None): %s: %s",
@@ -77,6 +81,13 @@ class GradedReward:
         if log_metric is not None and scores:
             ungraded = sum(score is None for score in scores) / len(scores)
             log_metric(f"rewards/{self.__name__}/ungraded", ungraded)
+            # Counted by the reward's own verdicts; a reward outside r1-rewards reports none.
+            timed_out = sum(
+                n
+                for (name, kind), n in outcomes.items()
+                if name == self.__name__ and kind is Outcome.TIMED_OUT
+            )
+            log_metric(f"rewards/{self.__name__}/timed_out", timed_out / len(scores))
         return scores
 
     def __repr__(self) -> str:

@@ -75,7 +75,8 @@ def init_trackio(training_args: Any, project: str | None = None) -> str | None:
     if "trackio" not in _report_to(training_args):
         return None
     try:
-        import trackio  # noqa: F401  (only to fail early; transformers drives it)
+        # Only to fail early; transformers drives it. An optional extra, absent from the lock.
+        import trackio  # noqa: F401  # pyright: ignore[reportMissingImports]
     except ImportError as error:
         raise MissingExtraError(
             f"report_to={_report_to(training_args)!r} includes 'trackio', which is not "
