@@ -18,7 +18,11 @@ How a binary reaches a run, per backend (the "ship" strategy here is the default
   takes well under a millisecond. The prologue lifts the stack limit as CMS does
   (recursive solutions), where the hard limit allows.
 - a binary larger than the backend's output cap cannot come back; it is a `CE` that says so.
-- Piston compiles inside every request itself; its backend runs the artifact's sources.
+- Piston: the same bash jobs, so Piston's bash runtime must have g++ (a stock Piston
+  package does not); graders on a Piston fleet use its `cms_ioi` / `codeforces` packages
+  instead (r1-cp-scoring's `PistonClient`), which compile inside each request.
+- Not yet: the local backend could bind the binary read-only into each run instead of
+  shipping it as text; it ships it, as the others do.
 
 Data flow: sources (name -> text) + language + flags -> `build` (one sandboxed compile,
 limits `compile_timeout` / `compile_memory_mb`) -> `Artifact` (cached by the caller, e.g.
