@@ -6,7 +6,10 @@ to each test's sandbox. Both sides run here on the same local sandbox, in the sa
 with the same 50 tests (a Batch task with a grader and header, all tests in one subtask,
 no early stop, all tests in parallel up to the CPU count):
 
-- compile once: `score_subtask` on the shared judge (one compile, 50 runs);
+- compile once, tests in one sandbox: `score_subtask` on the shared judge (one compile,
+  then the 50 runs inside one sandbox, `Sandbox.run_tests`);
+- compile once, one sandbox per test: the judge's `evaluate` per test (one compile, 50
+  sandboxes), the path before `run_tests`;
 - compile per test: the same judge logic with a fresh build cache per test (50 compiles,
   50 runs), which is what a per-test Piston request costs.
 
@@ -67,6 +70,18 @@ async def compile_once(box: LocalSandbox, row: dict, code: str) -> tuple[float, 
     return time.perf_counter() - start, judge.compiles - before, result.score
 
 
+async def one_sandbox_per_test(box: LocalSandbox, row: dict, code: str) -> tuple[float, int, float]:
+    """Compiled once, each test in a sandbox of its own (the path before `run_tests`)."""
+    task = IOITask.from_row(row)
+    judge = CMSJudge(box)
+    start = time.perf_counter()
+    verdicts = await asyncio.gather(
+        *(judge.evaluate(task, code, *row["test_cases"][name]) for name in row["test_names"])
+    )
+    score = min(v.score for v in verdicts)
+    return time.perf_counter() - start, judge.compiles, score
+
+
 async def compile_per_test(box: LocalSandbox, row: dict, code: str) -> tuple[float, int, float]:
     task = IOITask.from_row(row)
     start = time.perf_counter()
@@ -89,7 +104,12 @@ def main() -> None:
     code = add_includes(SOLUTION, "bench")
     with LocalSandbox() as box:
         rows = []
-        for name, fn in (("compile per test", compile_per_test), ("compile once", compile_once)):
+        modes = (
+            ("compile per test", compile_per_test),
+            ("compile once, one sandbox per test", one_sandbox_per_test),
+            ("compile once, tests in one sandbox (run_tests)", compile_once),
+        )
+        for name, fn in modes:
             seconds, compiles, score = asyncio.run(fn(box, row, code))
             assert score == 1.0, f"{name}: the accepted submission scored {score}"
             rows.append((name, seconds, compiles))

@@ -13,7 +13,10 @@ program with the same interpreter, in the same process, one after the other:
 - batch throughput: 256 runs with the CPU count as concurrency, bare (a thread pool of
   `subprocess.run`) against `LocalSandbox.run_batch`;
 - C++: 64 inputs of one program through `run_inputs` (compiled once) against the same
-  number of bare runs of a binary compiled once.
+  number of bare runs of a binary compiled once;
+- issue 10: one `build`, then its tests in one sandbox (`run_tests`) or one sandbox per
+  test (`run(artifact)`), against as many sequential bare runs of the prebuilt binary,
+  for tiny tests and for tests of about 50 ms of CPU each.
 
 Medians per run are reported; ratios are r1 / bare measured in this run.
 
@@ -152,6 +155,8 @@ def measure(quick: bool) -> tuple[list[tuple[str, str, str, float]], str]:
         )
     )
 
+    rows += _many_tests(box, work, quick)
+
     box.close()
     shutil.rmtree(work)
     desc = box.containment.describe()
@@ -161,6 +166,66 @@ def measure(quick: bool) -> tuple[list[tuple[str, str, str, float]], str]:
         f"cgroups: {desc['cgroups'] or 'none'}; {workers} CPUs"
     )
     return rows, about
+
+
+SPIN = (
+    "#include <iostream>\n#include <ctime>\nint main(){long x;std::cin>>x;"
+    "std::clock_t end=std::clock()+CLOCKS_PER_SEC/20;volatile long s=0;"
+    "while(std::clock()<end)s+=x;std::cout<<x<<std::endl;}\n"
+)
+
+
+def _many_tests(box: LocalSandbox, work: Path, quick: bool) -> list[tuple[str, str, str, float]]:
+    """Issue 10's cases: one built program over many tests in one sandbox (`run_tests`),
+    against the same number of sequential bare runs of the prebuilt binary; and the same
+    tests with one sandbox per test (`run(artifact)`, the path before `run_tests`)."""
+    rows = []
+    (work / "spin.cpp").write_text(SPIN)
+    subprocess.run(["g++", "-O2", "-o", "spin", "spin.cpp"], cwd=work, check=True)
+    for label, code, binary, n in (
+        ("tiny", CPP, "main", 64),
+        ("~50 ms CPU", SPIN, "spin", 16 if quick else 32),
+    ):
+        inputs = [str(i) for i in range(n)]
+
+        def bare(binary: str = binary, inputs: list[str] = inputs) -> list[str]:
+            return [
+                subprocess.run(
+                    [f"./{binary}"], input=s, capture_output=True, text=True, cwd=work
+                ).stdout
+                for s in inputs
+            ]
+
+        built = box.build_sync(code, "cpp")
+        assert built.ok, built.message
+        start = time.perf_counter()
+        expected = bare()
+        bare_s = time.perf_counter() - start
+        start = time.perf_counter()
+        results = box.run_tests_sync(built, inputs, timeout=5)
+        tests_s = time.perf_counter() - start
+        assert [r.stdout for r in results] == expected, results[:2]
+        start = time.perf_counter()
+        singles = [box.run_sync(built, stdin=s, timeout=5) for s in inputs]
+        singles_s = time.perf_counter() - start
+        assert [r.stdout for r in singles] == expected
+        rows.append(
+            (
+                f"C++ {n} {label} tests, run_tests (after build)",
+                f"{bare_s * 1e3:.0f} ms",
+                f"{tests_s * 1e3:.0f} ms",
+                tests_s / bare_s,
+            )
+        )
+        rows.append(
+            (
+                f"C++ {n} {label} tests, one sandbox each",
+                f"{bare_s * 1e3:.0f} ms",
+                f"{singles_s * 1e3:.0f} ms",
+                singles_s / bare_s,
+            )
+        )
+    return rows
 
 
 def _rows_of(src: str | None, quick: bool) -> list[list[object]]:

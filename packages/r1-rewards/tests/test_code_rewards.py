@@ -166,6 +166,6 @@ def test_input_errors_name_the_problem():
 
 def test_without_r1_sandbox_the_extra_is_named(monkeypatch):
     monkeypatch.setitem(sys.modules, "r1_sandbox", None)
-    monkeypatch.setattr(code_module, "_SANDBOXES", {})
+    monkeypatch.setattr(code_module, "_CLIENTS", {})
     with pytest.raises(MissingExtraError, match=r'pip install "r1-rewards\[code\]"'):
         code_reward([fenced("print(1)")], verification_info=[DOUBLE])

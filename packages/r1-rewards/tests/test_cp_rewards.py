@@ -122,7 +122,7 @@ def piston_url(monkeypatch):
     thread.start()
     url = f"http://127.0.0.1:{port}/api/v2"
     monkeypatch.setenv("PISTON_ENDPOINTS", url)
-    monkeypatch.setattr(code_module, "_SANDBOXES", {})  # no client cached from another test
+    monkeypatch.setattr(code_module, "_CLIENTS", {})  # no client cached from another test
     yield url
     asyncio.run_coroutine_threadsafe(runner.cleanup(), loop).result(30)
     loop.call_soon_threadsafe(loop.stop)
@@ -194,7 +194,7 @@ def test_cf_code_gets_its_provider_through_get_reward_funcs(monkeypatch):
     from r1_rewards import code as code_module
 
     monkeypatch.delenv("PISTON_ENDPOINTS", raising=False)
-    monkeypatch.setattr(code_module, "_SANDBOXES", {})
+    monkeypatch.setattr(code_module, "_CLIENTS", {})
     (cf,) = get_reward_funcs(reward_funcs=["cf_code"], cf_provider="piston")
     assert cf.keywords["provider_type"] == "piston"
     problem = dict(anypair_problem(), language="python")
@@ -223,7 +223,7 @@ def router_url(monkeypatch):
     port = site._server.sockets[0].getsockname()[1]
     thread = threading.Thread(target=loop.run_forever, daemon=True)
     thread.start()
-    monkeypatch.setattr(code_module, "_SANDBOXES", {})
+    monkeypatch.setattr(code_module, "_CLIENTS", {})
     yield f"127.0.0.1:{port}"
     asyncio.run_coroutine_threadsafe(runner.cleanup(), loop).result(30)
     loop.call_soon_threadsafe(loop.stop)
@@ -243,3 +243,66 @@ def test_cf_reward_on_morph_grades_through_the_morph_backend(router_url):
     for _ in range(2):  # the backend outlives a call (one event loop per call)
         scores = cf(completions=[fenced(PY_OK, "python")], **columns([problem]))
         assert scores == [pytest.approx(1.1)]
+
+
+@pytest.mark.slow
+def test_code_ioi_and_cf_rewards_share_one_sandbox_and_one_bound(monkeypatch):
+    # parallel_code_exec_per_proc (num_parallel) must bound the code, IOI and Codeforces
+    # rewards together: before, the graders ran on a sandbox of their own whose bound
+    # was the CPU count, and each event loop had its own semaphore.
+    import threading
+
+    from r1_rewards import code_reward
+    from r1_sandbox import shared_sandbox
+
+    box = shared_sandbox("local", concurrency=2)
+    lock = threading.Lock()
+    seen = {"in_flight": 0, "peak": 0, "by": set()}
+    original = box._run_job
+
+    async def counted(job):
+        with lock:
+            seen["in_flight"] += 1
+            seen["peak"] = max(seen["peak"], seen["in_flight"])
+            seen["by"].add(threading.current_thread().name.split("-")[0])
+        try:
+            return await original(job)
+        finally:
+            with lock:
+                seen["in_flight"] -= 1
+
+    monkeypatch.setattr(box, "_run_job", counted)
+    problem = dict(anypair_problem(), language="python")
+    info = {"language": "python", "test_cases": [{"input": "1", "output": "1"}] * 4}
+    scores: dict[str, list] = {}
+
+    def code() -> None:
+        scores["code"] = code_reward(
+            [fenced("print(input())", "python")] * 2, num_parallel=2, verification_info=[info] * 2
+        )
+
+    def ioi() -> None:
+        rows = sumpair_rows()[1:3]
+        scores["ioi"] = ioi_code_reward(
+            [fenced(SUMPAIR_SUBMISSIONS["overflow"][0], "cpp")] * 2,
+            test_batch_size=-1,
+            num_parallel=2,
+            **columns(rows),
+        )
+
+    def cf() -> None:
+        scores["cf"] = cf_code_reward(
+            [fenced("s = int(input())\nprint(s, 0)", "python")],
+            num_parallel=2,
+            test_batch_size=-1,
+            **columns([problem]),
+        )
+
+    threads = [threading.Thread(target=f, name=f"{f.__name__}-reward") for f in (code, ioi, cf)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(600)
+    assert scores == {"code": [1.0, 1.0], "ioi": [1.0, 1.0], "cf": [pytest.approx(1.1)]}
+    assert seen["by"] >= {"code", "ioi", "cf"}  # all three ran on the one shared sandbox
+    assert seen["peak"] <= 2

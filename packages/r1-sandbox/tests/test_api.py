@@ -14,20 +14,26 @@ from r1_sandbox import LocalSandbox, RunResult, Status, _containment
 def test_public_api_is_pinned():
     assert sorted(r1_sandbox.__all__) == sorted(
         [
+            "Artifact",
             "Job",
             "RunResult",
             "Status",
             "LocalSandbox",
             "Sandbox",
             "get_sandbox",
+            "shared_sandbox",
+            "FLAG_SETS",
             "LANGUAGES",
             "Language",
+            "flags_for",
             "get_language",
             "run_coroutine_sync",
             "BackendConfigError",
             "ContainmentUnavailableError",
             "MissingExtraError",
             "SandboxError",
+            "ServiceRefusedError",
+            "ServiceUnavailableError",
             "UnsupportedLanguageError",
         ]
     )

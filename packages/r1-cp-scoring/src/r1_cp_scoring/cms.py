@@ -51,7 +51,6 @@ from __future__ import annotations
 import asyncio
 import base64
 import binascii
-import collections
 import json
 import logging
 import secrets
@@ -60,19 +59,9 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from r1_cp_scoring._programs import (
-    CXX_FLAGS,
-    Binary,
-    CompileFailure,
-    check_not_se,
-    compile_cpp,
-    digest,
-    run_binary,
-    run_script,
-    run_sync,
-)
+from r1_cp_scoring._programs import Builds, builds_for, check_not_se, run_sync
 from r1_cp_scoring.errors import ConfigError, HarnessError
-from r1_sandbox import RunResult, Sandbox, Status
+from r1_sandbox import Artifact, RunResult, Sandbox, Status, flags_for
 
 logger = logging.getLogger(__name__)
 
@@ -233,86 +222,44 @@ class CMSJudge:
 
     Args:
         box: any r1-sandbox backend whose image has bash, coreutils and g++.
-        cache_size: builds kept (submissions and problem harnesses); one build is a few
-            tens of kB of text.
+        builds: the build cache to use (`judge_for` passes the sandbox's shared one,
+            `_programs.builds_for`); by default a cache of its own.
+        cache_size: builds kept by a cache of its own.
     """
 
-    def __init__(self, box: Sandbox, *, cache_size: int = 256) -> None:
+    def __init__(
+        self, box: Sandbox, *, builds: Builds | None = None, cache_size: int = 256
+    ) -> None:
         self.box = box
-        self.cache_size = cache_size
-        self._builds: collections.OrderedDict[str, Binary | CompileFailure] = (
-            collections.OrderedDict()
-        )
-        self._pending: dict[tuple[int, str], asyncio.Future[Binary | CompileFailure]] = {}
-        self.compiles = 0  # how many compile jobs ran: the benchmark and tests read it
+        self.builds = builds if builds is not None else Builds(box, cache_size=cache_size)
 
-    async def build(
-        self,
-        key: str,
-        sources: Mapping[str, str],
-        units: Sequence[str],
-        flags: Sequence[str] = CXX_FLAGS,
-    ) -> Binary | CompileFailure:
-        """The cached build for `key`, compiling once even under concurrent callers.
+    @property
+    def compiles(self) -> int:
+        """How many compile jobs its cache ran (the benchmark and tests read it)."""
+        return self.builds.compiles
 
-        A caller cancelled during the compile (its client hung up) cancels only itself:
-        the callers waiting on the same build start it again.
-        """
-        loop = asyncio.get_running_loop()
-        pending_key = (id(loop), key)
-        while True:
-            if key in self._builds:
-                self._builds.move_to_end(key)
-                return self._builds[key]
-            waiting = self._pending.get(pending_key)
-            if waiting is None:
-                break
-            try:
-                return await asyncio.shield(waiting)
-            except asyncio.CancelledError:
-                task = asyncio.current_task()
-                if not waiting.cancelled() or (task is not None and task.cancelling()):
-                    raise  # we were cancelled ourselves, not the compile we waited on
-        future: asyncio.Future[Binary | CompileFailure] = loop.create_future()
-        self._pending[pending_key] = future
-        try:
-            self.compiles += 1
-            built = await compile_cpp(self.box, sources, units, flags=flags)
-            self._builds[key] = built
-            while len(self._builds) > self.cache_size:
-                self._builds.popitem(last=False)
-            future.set_result(built)
-            return built
-        except asyncio.CancelledError:
-            future.cancel()  # the waiters compile again (see above)
-            raise
-        except BaseException as exc:
-            future.set_exception(exc)
-            future.exception()  # retrieved: concurrent waiters re-raise it themselves
-            raise
-        finally:
-            del self._pending[pending_key]
+    async def build(self, sources: Mapping[str, str], units: Sequence[str]) -> Artifact:
+        """The cached build of `units` with CMS's flags (r1-sandbox's `FLAG_SETS`)."""
+        return await self.builds.build(sources, units, flags_for("cpp", "ioi"))
 
-    async def compile_submission(self, task: IOITask, submission: str) -> Binary | CompileFailure:
+    async def compile_submission(self, task: IOITask, submission: str) -> Artifact:
         """The submission linked with the task's grader (cached by content)."""
         sources, units = task.submission_sources(submission)
-        key = digest("submission", *units, *(f"{k}\0{v}" for k, v in sorted(sources.items())))
-        return await self.build(key, sources, units)
+        return await self.build(sources, units)
 
-    async def _harness(self, task: IOITask, main: str, folder: str) -> Binary | None:
+    async def _harness(self, task: IOITask, main: str, folder: str) -> Artifact | None:
         if main not in task.grader_files:
             return None
         sources = {k: v for k, v in task.grader_files.items() if k.startswith(folder)}
-        key = digest("harness", main, *(f"{k}\0{v}" for k, v in sorted(sources.items())))
-        built = await self.build(key, sources, [main])
-        if isinstance(built, CompileFailure):
+        built = await self.build(sources, [main])
+        if not built.ok:
             raise HarnessError(f"{task.problem_id}: {main} does not compile:\n{built.message}")
         return built
 
-    async def checker(self, task: IOITask) -> Binary | None:
+    async def checker(self, task: IOITask) -> Artifact | None:
         return await self._harness(task, "checker/checker.cpp", "checker/")
 
-    async def manager(self, task: IOITask) -> Binary | None:
+    async def manager(self, task: IOITask) -> Artifact | None:
         return await self._harness(task, "graders/manager.cpp", "graders/")
 
     async def evaluate(
@@ -320,22 +267,48 @@ class CMSJudge:
     ) -> Verdict:
         """Run one test; `expected` None skips the comparison (the output is kept)."""
         build = await self.compile_submission(task, submission)
-        if isinstance(build, CompileFailure):
+        if not build.ok:
             return Verdict(0.0, "CE", f"{FEEDBACK['CE']}\n{build.message}")
         if task.task_type == "Communication":
             return await self._communication(task, build, test_input)
         if task.task_type != "Batch":
             raise HarnessError(f"{task.problem_id}: task type {task.task_type!r} is not supported")
-        result = check_not_se(
-            await run_binary(
-                self.box,
-                build,
-                stdin=test_input,
-                timeout=task.time_limit,
-                memory_mb=task.memory_limit,
-            ),
-            f"{task.problem_id}'s submission",
+        result = await self.box.run(
+            build, stdin=test_input, timeout=task.time_limit, memory_mb=task.memory_limit
         )
+        return await self._judge(task, result, test_input, expected)
+
+    async def evaluate_many(
+        self, task: IOITask, submission: str, tests: Sequence[tuple[str, str | None]]
+    ) -> list[Verdict]:
+        """Run several tests; a Batch task's runs share one sandbox (`Sandbox.run_tests`)."""
+        if len(tests) < 2 or task.task_type != "Batch":
+            return list(
+                await asyncio.gather(*(self.evaluate(task, submission, i, e) for i, e in tests))
+            )
+        build = await self.compile_submission(task, submission)
+        if not build.ok:
+            return [Verdict(0.0, "CE", f"{FEEDBACK['CE']}\n{build.message}")] * len(tests)
+        results = await self.box.run_tests(
+            build,
+            [test_input for test_input, _ in tests],
+            timeout=task.time_limit,
+            memory_mb=task.memory_limit,
+        )
+        return list(
+            await asyncio.gather(
+                *(
+                    self._judge(task, result, test_input, expected)
+                    for result, (test_input, expected) in zip(results, tests, strict=True)
+                )
+            )
+        )
+
+    async def _judge(
+        self, task: IOITask, run: RunResult, test_input: str, expected: str | None
+    ) -> Verdict:
+        """The verdict of one contestant run: its failure, or its output judged."""
+        result = check_not_se(run, f"{task.problem_id}'s submission")
         failed = _failed_run(result)
         if failed is not None:
             return failed
@@ -348,8 +321,7 @@ class CMSJudge:
             return Verdict(0.0, "WA", FEEDBACK["WA"])
         names = ("input.txt", "correct_output.txt", "contestant_output.txt")
         judged = check_not_se(
-            await run_binary(
-                self.box,
+            await self.box.run(
                 checker,
                 stdin="",
                 argv=names,
@@ -374,15 +346,15 @@ class CMSJudge:
         """`evaluate` for sync callers."""
         return run_sync(self.evaluate(task, submission, test_input, expected), self.box)
 
-    async def _communication(self, task: IOITask, build: Binary, test_input: str) -> Verdict:
+    async def _communication(self, task: IOITask, build: Artifact, test_input: str) -> Verdict:
         manager = await self.manager(task)
         assert manager is not None  # task_type says so
         nonce = secrets.token_hex(16)
         result = check_not_se(
-            await run_script(
-                self.box,
+            await self.box.run(
                 f"exec python3 launcher.py {task.num_processes}\n",
-                binaries={"prog": build, "manager": manager},
+                "bash",
+                artifacts={"prog": build, "manager": manager},
                 files={"launcher.py": COMMUNICATION_LAUNCHER},
                 stdin=f"{nonce}\n{test_input}",
                 timeout=task.time_limit,
@@ -468,8 +440,8 @@ _JUDGES: weakref.WeakKeyDictionary[Sandbox, CMSJudge] = weakref.WeakKeyDictionar
 
 
 def judge_for(box: Sandbox) -> CMSJudge:
-    """The one judge (and build cache) of a sandbox."""
+    """The one judge of a sandbox, on the sandbox's shared build cache."""
     judge = _JUDGES.get(box)
     if judge is None:
-        judge = _JUDGES[box] = CMSJudge(box)
+        judge = _JUDGES[box] = CMSJudge(box, builds=builds_for(box))
     return judge

@@ -30,31 +30,20 @@ from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
 from typing import Any, Literal
 
-from r1_cp_scoring._programs import (
-    CompileFailure,
-    check_not_se,
-    default_sandbox,
-    digest,
-    run_binary,
-    run_script,
-    run_sync,
-)
+from r1_cp_scoring._programs import builds_for, check_not_se, default_sandbox, digest, run_sync
 from r1_cp_scoring.batching import batches, check_batch_size
-from r1_cp_scoring.cms import judge_for
 from r1_cp_scoring.errors import (
     ConfigError,
     HarnessError,
     MissingExtraError,
     PistonError,
 )
-from r1_sandbox import RunResult, Sandbox, Status
+from r1_sandbox import Artifact, RunResult, Sandbox, Status, flags_for
 
 logger = logging.getLogger(__name__)
 
 ScoringMode = Literal["pass_fail", "partial", "weighted_sum"]
 SCORING_MODES = ("pass_fail", "partial", "weighted_sum")
-#: Codeforces' flags for GNU C++17 (ONLINE_JUDGE is what solutions test for).
-CF_CXX_FLAGS = ("-DONLINE_JUDGE", "-std=gnu++17", "-O2", "-pipe", "-s")
 _LANGUAGES = {"python": "python", "python3": "python", "py": "python", "cpp": "cpp", "c++": "cpp"}
 _CHECKER_ARGS = "input.txt correct_output.txt contestant_output.txt"
 
@@ -197,16 +186,16 @@ class _LocalRunner:
         self.file_mode = str(problem.get("input_mode") or "stdio") == "file"
         self.checker = problem.get("generated_checker") or None
 
-    async def prepare(self) -> CompileFailure | None:
+    async def prepare(self) -> Artifact | None:
         """Compile the submission (cached) and validate the checker."""
         if self.checker:
             await _validate_checker(self.box, self.checker)
         if self.language != "cpp":
             return None
-        built = await judge_for(self.box).build(
-            digest("cf", self.code), {"main.cpp": self.code}, ["main.cpp"], CF_CXX_FLAGS
+        built = await builds_for(self.box).build(
+            {"main.cpp": self.code}, ["main.cpp"], flags_for("cpp", "codeforces")
         )
-        if isinstance(built, CompileFailure):
+        if not built.ok:
             return built
         self.binary = built
         return None
@@ -214,7 +203,7 @@ class _LocalRunner:
     async def _run(self, stdin: str) -> RunResult:
         limits = {"timeout": self.time_limit, "memory_mb": self.memory_mb}
         if self.language == "cpp" and not self.file_mode:
-            return await run_binary(self.box, self.binary, stdin=stdin, **limits)
+            return await self.box.run(self.binary, stdin=stdin, **limits)
         if self.language == "python" and not self.file_mode:
             return await self.box.run(self.code, "python", stdin=stdin, **limits)
         # File mode: input.txt in, output.txt out (stdout is not the answer).
@@ -223,12 +212,31 @@ class _LocalRunner:
         files = {"input.txt": stdin}
         if self.language == "python":
             files["main.py"] = self.code
-        binaries = {"prog": self.binary} if self.language == "cpp" else {}
-        return await run_script(self.box, script, binaries=binaries, files=files, **limits)
+        placed = {"prog": self.binary} if self.language == "cpp" else {}
+        return await self.box.run(script, "bash", artifacts=placed, files=files, **limits)
 
     async def test(self, index: int, case: Mapping[str, str]) -> CFTestResult:
+        return await self._judge(index, case, await self._run(str(case.get("input", ""))))
+
+    async def tests(self, batch: list[tuple[int, Mapping[str, str]]]) -> list[CFTestResult]:
+        """A batch of tests; a C++ stdio program runs them in one sandbox (`run_tests`)."""
+        if len(batch) < 2 or self.language != "cpp" or self.file_mode:
+            return list(await asyncio.gather(*(self.test(i, t) for i, t in batch)))
+        results = await self.box.run_tests(
+            self.binary,
+            [str(case.get("input", "")) for _, case in batch],
+            timeout=self.time_limit,
+            memory_mb=self.memory_mb,
+        )
+        return list(
+            await asyncio.gather(
+                *(self._judge(i, case, r) for (i, case), r in zip(batch, results, strict=True))
+            )
+        )
+
+    async def _judge(self, index: int, case: Mapping[str, str], run: RunResult) -> CFTestResult:
         inp, expected = str(case.get("input", "")), str(case.get("output", ""))
-        result = check_not_se(await self._run(inp), f"test {index}")
+        result = check_not_se(run, f"test {index}")
         if result.status is not Status.OK:
             return CFTestResult(index, False, str(result.status), result.message)
         if not self.checker:
@@ -354,19 +362,23 @@ async def grade_submission(
         if failed is not None:
             report.compiled, report.compile_message = False, failed.message
             return report
-        run_one: Any = runner.test
+        run_batch: Any = runner.tests
     elif hasattr(client, "send_execute"):
 
-        async def on_piston(i: int, test: Mapping[str, str]) -> CFTestResult:
-            return await _piston_test(client, problem, submission, language, i, test)
+        async def on_piston(batch: list[tuple[int, Mapping[str, str]]]) -> list[CFTestResult]:
+            return list(
+                await asyncio.gather(
+                    *(_piston_test(client, problem, submission, language, i, t) for i, t in batch)
+                )
+            )
 
-        run_one = on_piston
+        run_batch = on_piston
     else:
         raise ConfigError(
             f"client={type(client).__name__}: pass an r1-sandbox backend or a PistonClient"
         )
     for batch in batches(list(enumerate(tests)), size):
-        results = await asyncio.gather(*(run_one(i, t) for i, t in batch))
+        results = await run_batch(list(batch))
         for r in results:
             report.tests[r.index] = r
         if any(r.status == "CE" for r in results):

@@ -267,6 +267,20 @@ async def evaluate_test(
     )
 
 
+async def evaluate_tests(
+    client: Any, subtask: Mapping[str, Any], submission: str, tests: list[tuple[str, str]]
+) -> list[Verdict]:
+    """Several tests on `client`; on an r1-sandbox backend, their runs share one sandbox."""
+    if client is None:
+        client = default_sandbox()
+    if isinstance(client, Sandbox):
+        task = IOITask.from_row(subtask)
+        return await judge_for(client).evaluate_many(task, submission, list(tests))
+    return list(
+        await asyncio.gather(*(evaluate_test(client, subtask, submission, *t) for t in tests))
+    )
+
+
 # -- subtasks -------------------------------------------------------------------------------
 
 
@@ -309,9 +323,7 @@ async def score_subtask(
         return result
     tests = subtask_tests(subtask)
     for batch in batches(todo, size):
-        verdicts = await asyncio.gather(
-            *(evaluate_test(client, subtask, submission, *tests[n]) for _, n in batch)
-        )
+        verdicts = await evaluate_tests(client, subtask, submission, [tests[n] for _, n in batch])
         for (i, name), v in zip(batch, verdicts, strict=True):
             test = TestResult(name, v.score, v.status, v.feedback)
             result.test_results[i] = test

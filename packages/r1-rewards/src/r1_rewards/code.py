@@ -33,8 +33,8 @@ pass fraction per completion (None when the sandbox failed) -> the trainer.
 from __future__ import annotations
 
 import asyncio
-import atexit
 import logging
+import os
 import re
 import threading
 from collections.abc import Coroutine, Sequence
@@ -68,36 +68,35 @@ def _code_extra_missing(reward: str) -> MissingExtraError:
     return MissingExtraError(reward, "code")
 
 
-_SANDBOXES: dict[tuple[Any, ...], Any] = {}
-_SANDBOXES_LOCK = threading.Lock()
+_CLIENTS: dict[tuple[Any, ...], Any] = {}
+_CLIENTS_LOCK = threading.Lock()
 
 
 def _sandbox(reward: str, provider_type: str, num_parallel: int, kwargs: dict[str, Any]) -> Any:
-    """The r1-sandbox backend for these options, built once per process and reused."""
+    """The process's r1-sandbox backend for these options (r1-sandbox's `shared_sandbox`).
+
+    Every code reward and both graders take their sandbox from the same registry, so one
+    `num_parallel` (`parallel_code_exec_per_proc`) bounds them all together.
+    """
     try:
-        from r1_sandbox import get_sandbox
+        from r1_sandbox import shared_sandbox
     except ImportError:
         raise _code_extra_missing(reward) from None
     router = {"e2b": kwargs.get("e2b_router_url"), "morph": kwargs.get("morph_router_url")}.get(
         provider_type
     )
-    key = (provider_type, router, num_parallel)
-    with _SANDBOXES_LOCK:
-        if key not in _SANDBOXES:
-            if router:
-                box = get_sandbox("routed", url=router, concurrency=num_parallel)
-            elif provider_type == "piston":
-                box = get_sandbox("piston")
-            elif provider_type in ("local", "e2b", "morph"):
-                box = get_sandbox(provider_type, concurrency=num_parallel)
-            else:
-                raise RewardInputError(
-                    f"provider_type={provider_type!r} is not one of 'local', 'e2b', 'morph', "
-                    "'piston'"
-                )
-            _SANDBOXES[key] = box
-            atexit.register(box.close)
-        return _SANDBOXES[key]
+    if router:
+        return shared_sandbox("routed", url=router, concurrency=num_parallel)
+    if provider_type == "piston":
+        from r1_sandbox.piston import endpoints_from_env
+
+        # Keyed by the endpoints the environment names now; its bound is the fleet's.
+        return shared_sandbox("piston", endpoints=endpoints_from_env() or None)
+    if provider_type in ("local", "e2b", "morph"):
+        return shared_sandbox(provider_type, concurrency=num_parallel)
+    raise RewardInputError(
+        f"provider_type={provider_type!r} is not one of 'local', 'e2b', 'morph', 'piston'"
+    )
 
 
 def _lines(text: str) -> list[str]:
@@ -313,7 +312,7 @@ _CP_PROVIDERS = ("local", "piston", "morph")
 
 
 def _cp_client(reward: str, provider_type: str, options: dict[str, Any]) -> Any:
-    """What the graders run on: None (the local sandbox), a Piston client, or Morph.
+    """What the graders run on: the shared local sandbox, a Piston client, or Morph.
 
     For Codeforces, Morph is r1-sandbox's Morph backend (or the `morph_router_url`
     router), which the grader runs like any sandbox; IOI gets the `cms_ioi` client
@@ -325,18 +324,20 @@ def _cp_client(reward: str, provider_type: str, options: dict[str, Any]) -> Any:
             f"{reward}: provider_type={provider_type!r} is not one of "
             f"{', '.join(map(repr, _CP_PROVIDERS))}"
         )
+    num_parallel = int(options.get("num_parallel") or 2)
     if provider_type == "local":
-        return None
+        # The same object as code_reward's for the same num_parallel: one bound for all.
+        return _sandbox(reward, "local", num_parallel, options)
     if provider_type == "morph":
-        box = _sandbox(reward, "morph", int(options.get("num_parallel") or 2), options)
+        box = _sandbox(reward, "morph", num_parallel, options)
         return box if reward == "cf_code_reward" else cp.MorphCloudExecutionClient(sandbox=box)
-    with _SANDBOXES_LOCK:
+    with _CLIENTS_LOCK:
         # One client per process, as open-r1 caches it: endpoint lookups (squeue) and
         # per-endpoint bounds are shared by every reward call.
-        key = ("cp-client", provider_type)
-        if key not in _SANDBOXES:
-            _SANDBOXES[key] = cp.get_piston_client_from_env()
-        return _SANDBOXES[key]
+        key = ("cp-client", provider_type, os.environ.get("PISTON_ENDPOINTS"))
+        if key not in _CLIENTS:
+            _CLIENTS[key] = cp.get_piston_client_from_env()
+        return _CLIENTS[key]
 
 
 def _rows(kwargs: dict[str, Any], n: int) -> list[dict[str, Any]]:
@@ -359,7 +360,7 @@ def _gather_verdicts(
     verdict, logged with the row. An optional dependency that is missing still raises.
     """
     from r1_cp_scoring import GradingUnavailableError
-    from r1_sandbox import run_coroutine_sync
+    from r1_sandbox import Sandbox, run_coroutine_sync
 
     async def guarded(row: int, coro: Coroutine[Any, Any, Verdict] | Verdict) -> Verdict:
         if isinstance(coro, Verdict):
@@ -377,8 +378,12 @@ def _gather_verdicts(
         try:
             return list(await asyncio.gather(*(guarded(i, c) for i, c in enumerate(coros))))
         finally:
-            if hasattr(client, "aclose"):
-                await client.aclose()  # its HTTP session belongs to this call's event loop
+            # What the client opened on this call's loop (HTTP sessions) dies with it; a
+            # shared sandbox itself stays open for the next call.
+            if isinstance(client, Sandbox):
+                await client._release_loop()
+            elif hasattr(client, "aclose"):
+                await client.aclose()
 
     return run_coroutine_sync(everything())
 

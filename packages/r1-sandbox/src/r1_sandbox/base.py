@@ -4,12 +4,18 @@ A reward function in a training loop is sync code; a router or a grader is async
 call the same object: the async methods are the implementation and the `*_sync` twins run
 them on a private event loop (in a helper thread when the caller already has a running
 loop, as in a Jupyter notebook). A backend implements only `_run_job`, and optionally
-`run_inputs` when it can compile once and run many.
+`run_inputs` when it can compile once and run many. `build` / `run(artifact)` (module
+`artifacts`) compile once for any number of later runs, on every backend.
 
-Concurrency is bounded per backend (`concurrency`) with a semaphore, and a batch comes
-back in the order it went in. An exception inside a backend never escapes a batch: the
-run becomes an `SE` result naming the cause, so one dead host costs one result, not a
-training step.
+Concurrency is bounded per backend (`concurrency`), and a batch comes back in the order it
+went in. The bound is one counter per backend object, shared by every event loop and
+thread that uses it (`_SharedLimit`), not an `asyncio.Semaphore` per loop: the sync twins
+make a loop per call, so a code reward and an IOI grader running in two threads would
+otherwise each get the whole bound. With `backends.shared_sandbox` handing every caller
+of one configuration the same object, `concurrency` bounds all of them together.
+
+An exception inside a backend never escapes a batch: the run becomes an `SE` result
+naming the cause, so one dead host costs one result, not a training step.
 
 Data flow: `Job`s from rewards, graders, the CLI or the router -> `run_batch` (bounded,
 ordered; jobs sharing one compiled program are grouped) -> `_run_job` of the backend ->
@@ -20,15 +26,25 @@ from __future__ import annotations
 
 import abc
 import asyncio
+import collections
 import logging
+import shlex
 import threading
-import weakref
 from collections.abc import Awaitable, Coroutine, Mapping, Sequence
 from typing import Any, ClassVar, TypeVar
 
-from r1_sandbox.errors import BackendConfigError
+from r1_sandbox import _batch, artifacts
+from r1_sandbox.artifacts import COMPILE_MEMORY_MB, COMPILE_TIMEOUT_S, Artifact, ship
+from r1_sandbox.errors import BackendConfigError, UnsupportedLanguageError
 from r1_sandbox.languages import get_language
-from r1_sandbox.result import DEFAULT_MEMORY_MB, DEFAULT_TIMEOUT_S, Job, RunResult
+from r1_sandbox.result import (
+    DEFAULT_MEMORY_MB,
+    DEFAULT_OUTPUT_LIMIT,
+    DEFAULT_TIMEOUT_S,
+    Job,
+    RunResult,
+    Status,
+)
 
 logger = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -56,19 +72,79 @@ def run_coroutine_sync(coro: Coroutine[Any, Any, T]) -> T:
     return box["value"]
 
 
+def _grant(future: asyncio.Future[None]) -> None:
+    if not future.done():
+        future.set_result(None)
+
+
+class _SharedLimit:
+    """At most `limit` holders at once, across every event loop and thread.
+
+    Waiters are served first come, first served; a slot released in one thread is
+    handed to a waiter of another loop through `call_soon_threadsafe`.
+    """
+
+    def __init__(self, limit: int) -> None:
+        self.limit = limit
+        self.in_use = 0
+        self._lock = threading.Lock()
+        self._waiters: collections.deque[tuple[asyncio.AbstractEventLoop, asyncio.Future[None]]] = (
+            collections.deque()
+        )
+
+    async def acquire(self) -> None:
+        loop = asyncio.get_running_loop()
+        with self._lock:
+            if self.in_use < self.limit and not self._waiters:
+                self.in_use += 1
+                return
+            future: asyncio.Future[None] = loop.create_future()
+            entry = (loop, future)
+            self._waiters.append(entry)
+        try:
+            await future
+        except asyncio.CancelledError:
+            with self._lock:
+                try:
+                    self._waiters.remove(entry)
+                    granted = False
+                except ValueError:
+                    granted = True  # a release handed us the slot as we were cancelled
+            if granted:
+                self.release()
+            raise
+
+    def release(self) -> None:
+        with self._lock:
+            while self._waiters:
+                loop, future = self._waiters.popleft()
+                try:
+                    loop.call_soon_threadsafe(_grant, future)  # the slot passes to it
+                except RuntimeError:  # its loop is closed: nobody waits there any more
+                    continue
+                return
+            self.in_use -= 1
+
+    async def __aenter__(self) -> None:
+        await self.acquire()
+
+    async def __aexit__(self, *exc: object) -> None:
+        self.release()
+
+
 class Sandbox(abc.ABC):
     """Base class of the backends. Use it as an async (or plain) context manager."""
 
     name: ClassVar[str] = "abstract"
+    #: Limits of a compile (`build`), whatever the runs' limits; backends may override.
+    compile_timeout: float = COMPILE_TIMEOUT_S
+    compile_memory_mb: int = COMPILE_MEMORY_MB
 
     def __init__(self, concurrency: int = 8) -> None:
         if concurrency < 1:
             raise BackendConfigError(f"concurrency={concurrency!r}: must be >= 1")
         self.concurrency = concurrency
-        # asyncio primitives belong to one loop; the sync twins make a loop per call.
-        self._semaphores: weakref.WeakKeyDictionary[
-            asyncio.AbstractEventLoop, asyncio.Semaphore
-        ] = weakref.WeakKeyDictionary()
+        self._limit = _SharedLimit(concurrency)
 
     # -- what a backend implements ------------------------------------------------------
 
@@ -82,12 +158,9 @@ class Sandbox(abc.ABC):
 
     # -- the async API ------------------------------------------------------------------
 
-    def _slot(self) -> asyncio.Semaphore:
-        loop = asyncio.get_running_loop()
-        sem = self._semaphores.get(loop)
-        if sem is None:
-            sem = self._semaphores[loop] = asyncio.Semaphore(self.concurrency)
-        return sem
+    def _slot(self) -> _SharedLimit:
+        """The backend's concurrency bound, as an async context manager (any loop)."""
+        return self._limit
 
     async def _guarded(self, work: Awaitable[RunResult], what: str) -> RunResult:
         try:
@@ -102,17 +175,75 @@ class Sandbox(abc.ABC):
         async with self._slot():
             return await self._guarded(self._run_job(job), f"a {job.language} job")
 
+    async def build(
+        self,
+        sources: Mapping[str, str] | str,
+        language: str = "cpp",
+        flags: Sequence[str] | None = None,
+        *,
+        units: Sequence[str] | None = None,
+        timeout: float | None = None,
+        memory_mb: int | None = None,
+    ) -> Artifact:
+        """Compile `sources` (name -> text, or the code of one file) into an `Artifact`.
+
+        `units` are the translation units among `sources` (default: the language's source
+        file, else every file with its suffix); `flags` default to the language's
+        (`languages.flags_for(language, judge)` gives a judge's). The compile runs in a
+        sandbox under `timeout` / `memory_mb` (default the backend's `compile_timeout`,
+        `compile_memory_mb`). A compile error is an artifact with status `CE` and the
+        compiler's message; a sandbox failure, status `SE`.
+        """
+        lang = artifacts.check_language(language)
+        if isinstance(sources, str):
+            sources = {lang.source: sources}
+        chosen = list(units) if units else artifacts.default_units(lang, sources)
+        used_flags = lang.flags if flags is None else tuple(flags)
+        digest = artifacts.source_digest(lang.name, used_flags, chosen, sources)
+        seconds = self.compile_timeout if timeout is None else timeout
+        megabytes = self.compile_memory_mb if memory_mb is None else memory_mb
+        result = await self.run(
+            artifacts.compile_script(lang, chosen, used_flags),
+            "bash",
+            files=dict(sources),
+            timeout=seconds,
+            memory_mb=megabytes,
+        )
+        return artifacts.artifact_from_compile(
+            result, lang, digest, f"{seconds:g} s, {megabytes} MB"
+        )
+
     async def run(
         self,
-        code: str,
+        code: str | Artifact,
         language: str = "python",
         *,
         stdin: str = "",
         files: Mapping[str, str | bytes] | None = None,
         timeout: float = DEFAULT_TIMEOUT_S,
         memory_mb: int = DEFAULT_MEMORY_MB,
+        argv: Sequence[str] = (),
+        artifacts: Mapping[str, Artifact] | None = None,
     ) -> RunResult:
-        """Run `code` once and return its result."""
+        """Run `code` (or a built `Artifact`, with `argv`) once and return its result.
+
+        `artifacts` places built programs as `./name` beside a bash script (a manager and
+        a contestant); an artifact that did not build returns its `CE` / `SE` unrun.
+        """
+        if isinstance(code, Artifact):
+            program = code
+            if not program.ok:
+                return program.failed_result()
+            code, language = f"exec ./prog {shlex.join(argv)}\n", "bash"
+            artifacts = {**(artifacts or {}), "prog": program}
+        if artifacts:
+            if get_language(language).name != "bash":
+                raise UnsupportedLanguageError(
+                    f"artifacts= places programs beside a bash script, not language={language!r}"
+                )
+            placed, prologue = ship(artifacts)
+            code = prologue + code
+            files = {**placed, **(files or {})}
         job = Job(code, language, stdin, files or {}, timeout, memory_mb)
         return await self.run_job(job)
 
@@ -129,6 +260,53 @@ class Sandbox(abc.ABC):
         """Run one program on many inputs, in order (compiled once where the backend can)."""
         jobs = [Job(code, language, s, files or {}, timeout, memory_mb) for s in stdins]
         return list(await asyncio.gather(*(self.run_job(j) for j in jobs)))
+
+    async def run_tests(
+        self,
+        artifact: Artifact,
+        inputs: Sequence[str],
+        *,
+        timeout: float = DEFAULT_TIMEOUT_S,
+        memory_mb: int = DEFAULT_MEMORY_MB,
+        argv: Sequence[str] = (),
+    ) -> list[RunResult]:
+        """Run a built program on many inputs inside one sandbox; results in input order.
+
+        Each test has its own limits, fresh scratch directory, verdict, time and memory,
+        and no process survives from one test to the next (see `r1_sandbox._batch`).
+        If the batch's report cannot be read, every test runs in a sandbox of its own.
+        """
+        if not artifact.ok:
+            return [artifact.failed_result() for _ in inputs]
+        if not inputs:
+            return []
+        limit = int(getattr(self, "output_limit", DEFAULT_OUTPUT_LIMIT))
+        script, files, stdin, whole_s, whole_mb, nonce = _batch.batch_job(
+            inputs, timeout=timeout, memory_mb=memory_mb, argv=argv, output_limit=limit
+        )
+        whole = await self.run(
+            script,
+            "bash",
+            stdin=stdin,
+            files=files,
+            timeout=whole_s,
+            memory_mb=whole_mb,
+            artifacts={"prog": artifact},
+        )
+        if whole.status is Status.SE:
+            return [whole] * len(inputs)
+        records = _batch.read_report(whole.stdout, nonce, len(inputs))
+        if records is not None:
+            return [_batch.result_of(r, timeout, memory_mb, limit) for r in records]
+        logger.info("%s: batch report missing (%s); one sandbox per test", self.name, whole)
+        return list(
+            await asyncio.gather(
+                *(
+                    self.run(artifact, stdin=s, timeout=timeout, memory_mb=memory_mb, argv=argv)
+                    for s in inputs
+                )
+            )
+        )
 
     async def run_batch(self, jobs: Sequence[Job]) -> list[RunResult]:
         """Run many jobs with bounded concurrency; results in the order of `jobs`.
@@ -187,7 +365,17 @@ class Sandbox(abc.ABC):
 
         return run_coroutine_sync(scoped())
 
-    def run_sync(self, code: str, language: str = "python", **kwargs: Any) -> RunResult:
+    def build_sync(
+        self,
+        sources: Mapping[str, str] | str,
+        language: str = "cpp",
+        flags: Sequence[str] | None = None,
+        **kwargs: Any,
+    ) -> Artifact:
+        """`build` for sync callers."""
+        return self._sync(self.build(sources, language, flags, **kwargs))
+
+    def run_sync(self, code: str | Artifact, language: str = "python", **kwargs: Any) -> RunResult:
         """`run` for sync callers."""
         return self._sync(self.run(code, language, **kwargs))
 
@@ -196,6 +384,12 @@ class Sandbox(abc.ABC):
     ) -> list[RunResult]:
         """`run_inputs` for sync callers."""
         return self._sync(self.run_inputs(code, language, stdins, **kwargs))
+
+    def run_tests_sync(
+        self, artifact: Artifact, inputs: Sequence[str], **kwargs: Any
+    ) -> list[RunResult]:
+        """`run_tests` for sync callers."""
+        return self._sync(self.run_tests(artifact, inputs, **kwargs))
 
     def run_batch_sync(self, jobs: Sequence[Job]) -> list[RunResult]:
         """`run_batch` for sync callers."""

@@ -7,6 +7,11 @@
     ├── UnsupportedLanguageError a language no backend here knows; lists the known ones
     ├── BackendConfigError       a backend cannot be built as configured (unknown name, no
     │                            Piston endpoints, no router URL, bad limits)
+    ├── ServiceUnavailableError  a hosted service (a Piston fleet) still failed after the
+    │                            retries; raised only by the transport (`PistonTransport`),
+    │                            whose backend turns it into an `SE` result
+    ├── ServiceRefusedError      the service answered that the request itself is wrong (HTTP
+    │                            4xx other than 429): sending it again cannot help
     └── MissingExtraError        a hosted backend's SDK is not installed; the message gives
                                  the exact `pip install "r1-sandbox[extra]"`
 
@@ -36,6 +41,14 @@ class UnsupportedLanguageError(SandboxError, ValueError):
 
 class BackendConfigError(SandboxError, ValueError):
     """A backend was configured with values it cannot work with."""
+
+
+class ServiceUnavailableError(SandboxError, RuntimeError):
+    """A hosted service could not be reached or kept failing after every retry."""
+
+
+class ServiceRefusedError(SandboxError, ValueError):
+    """A hosted service rejected the request (HTTP 4xx other than 429)."""
 
 
 class MissingExtraError(SandboxError, ImportError):

@@ -1,0 +1,188 @@
+"""Build once, run many: `Sandbox.build` -> `Artifact` -> `run(artifact)` on the local backend."""
+
+from __future__ import annotations
+
+import pytest
+
+from r1_sandbox import Artifact, LocalSandbox, Status, flags_for
+from r1_sandbox.errors import UnsupportedLanguageError
+
+TWICE = """
+#include <cstdio>
+int twice(int x);
+int main() {
+  int x; if (scanf("%d", &x) != 1) return 3;
+#ifdef ONLINE_JUDGE
+  printf("judge %d\\n", twice(x));
+#else
+  printf("plain %d\\n", twice(x));
+#endif
+}
+"""
+LIB = "int twice(int x) { return 2 * x; }\n"
+
+
+def test_several_units_with_a_judges_flags_build_once_and_run_many(sandbox):
+    sources = {"main.cpp": TWICE, "lib.cpp": LIB, "notes.txt": "not a unit"}
+    built = sandbox.build_sync(
+        sources, "cpp", flags_for("cpp", "codeforces"), units=["main.cpp", "lib.cpp"]
+    )
+    assert isinstance(built, Artifact) and built.ok and built.binary
+    outs = [sandbox.run_sync(built, stdin=str(i), timeout=2) for i in (1, 2, 3)]
+    assert [(r.status, r.stdout) for r in outs] == [
+        (Status.OK, "judge 2\n"),
+        (Status.OK, "judge 4\n"),
+        (Status.OK, "judge 6\n"),
+    ]
+    plain = sandbox.build_sync(sources, "c++", units=["main.cpp", "lib.cpp"])
+    assert sandbox.run_sync(plain, stdin="5").stdout == "plain 10\n"
+    assert plain.digest != built.digest  # flags are part of what was built
+
+
+def test_a_compile_error_is_a_result_with_the_compilers_message(sandbox):
+    built = sandbox.build_sync("int main() { return undeclared; }", "cpp")
+    assert built.status is Status.CE and not built.ok
+    assert "undeclared" in built.message and "error" in built.message
+    ran = sandbox.run_sync(built, stdin="")
+    assert ran.status is Status.CE and "undeclared" in ran.message
+
+
+def test_a_run_of_an_artifact_keeps_its_own_verdicts(sandbox):
+    built = sandbox.build_sync(
+        "#include <cstdlib>\nint main(int argc, char** argv){ return std::atoi(argv[1]); }", "cpp"
+    )
+    assert sandbox.run_sync(built, argv=["0"]).status is Status.OK
+    failed = sandbox.run_sync(built, argv=["7"])
+    assert (failed.status, failed.exit_code) == (Status.RE, 7)
+    spin = sandbox.build_sync("int main(){ for(;;); }", "cpp")
+    assert sandbox.run_sync(spin, timeout=0.5).status is Status.TLE
+
+
+def test_artifacts_are_placed_beside_a_script(sandbox):
+    double = sandbox.build_sync(
+        '#include <cstdio>\nint main(){int x;scanf("%d",&x);printf("%d",2*x);}', "cpp"
+    )
+    square = sandbox.build_sync(
+        '#include <cstdio>\nint main(){int x;scanf("%d",&x);printf("%d",x*x);}', "cpp"
+    )
+    result = sandbox.run_sync(
+        "./square < input.txt | ./double\n",
+        "bash",
+        files={"input.txt": "3"},
+        artifacts={"double": double, "square": square},
+    )
+    assert (result.status, result.stdout) == (Status.OK, "18")
+    with pytest.raises(UnsupportedLanguageError, match="bash"):
+        sandbox.run_sync("print(1)", "python", artifacts={"double": double})
+
+
+def test_interpreted_languages_and_unknown_judges_are_refused(sandbox):
+    with pytest.raises(UnsupportedLanguageError, match="interpreted"):
+        sandbox.build_sync("print(1)", "python")
+    with pytest.raises(UnsupportedLanguageError, match="judge='icpc'"):
+        flags_for("cpp", "icpc")
+
+
+@pytest.mark.slow
+def test_a_build_obeys_its_compile_limits():
+    # The compile is a sandboxed run: `#include "/dev/zero"` stops at the build's limits.
+    box = LocalSandbox(concurrency=1)
+    try:
+        built = box.build_sync(
+            '#include "/dev/zero"\nint main() {}', "cpp", timeout=3, memory_mb=300
+        )
+    finally:
+        box.close()
+    assert built.status is Status.CE, built
+    assert "3 s, 300 MB" in built.message
+
+
+# ---- many tests, one sandbox (run_tests) ---------------------------------------------------------
+
+VERDICTS = r"""
+#include <cstdio>
+#include <cstring>
+#include <cstdlib>
+int main() {
+  char word[32] = {0};
+  if (scanf("%31s", word) != 1) return 9;
+  if (!strcmp(word, "ok")) { puts("fine"); return 0; }
+  if (!strcmp(word, "exit")) return 3;
+  if (!strcmp(word, "spin")) for (;;) {}
+  if (!strcmp(word, "flood")) for (;;) fputs("xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx", stdout);
+  if (!strcmp(word, "abort")) abort();
+  return 8;
+}
+"""
+
+FRESH = r"""
+#include <cstdio>
+#include <cstring>
+#include <dirent.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <cstdlib>
+// "spawn": leave a detached sleeper and marker files behind, and overwrite our own binary;
+// "look": report what survived from earlier tests.
+int main() {
+  char word[16] = {0};
+  if (scanf("%15s", word) != 1) return 9;
+  if (!strcmp(word, "spawn")) {
+    if (fork() == 0) { setsid(); if (fork() == 0) { sleep(30); _exit(0); } _exit(0); }
+    FILE* f;
+    if ((f = fopen("marker", "w"))) fclose(f);
+    if ((f = fopen("/tmp/marker", "w"))) fclose(f);
+    if ((f = fopen("/dev/shm/marker", "w"))) fclose(f);
+    chmod("prog", 0700);
+    if ((f = fopen("prog", "w"))) { fputs("#!/bin/sh\necho tampered\n", f); fclose(f); }
+    puts("spawned");
+    return 0;
+  }
+  int others = 0;
+  DIR* d = opendir("/proc");
+  for (struct dirent* e; d && (e = readdir(d));) {
+    int pid = atoi(e->d_name);
+    if (pid > 1 && pid != getpid() && pid != getppid()) others++;
+  }
+  struct stat st;
+  int files = !stat("marker", &st) + !stat("/tmp/marker", &st) + !stat("/dev/shm/marker", &st);
+  printf("others=%d files=%d\n", others, files);
+  return 0;
+}
+"""
+
+
+def test_run_tests_gives_each_test_its_own_verdict_in_order(sandbox):
+    built = sandbox.build_sync(VERDICTS, "cpp")
+    words = ["ok", "exit", "spin", "ok", "flood", "abort", "ok"]
+    results = sandbox.run_tests_sync(built, words, timeout=0.5, memory_mb=128)
+    assert [r.status for r in results] == [
+        Status.OK,
+        Status.RE,
+        Status.TLE,
+        Status.OK,
+        Status.OLE,
+        Status.RE,
+        Status.OK,
+    ]
+    assert results[0].stdout == "fine\n" and results[1].exit_code == 3
+    assert results[5].exit_code == -6  # SIGABRT, from the wait status
+    assert results[2].cpu_s is not None and results[2].cpu_s > 0  # metadata of the runner
+
+
+def test_run_tests_leaves_nothing_from_one_test_to_the_next(sandbox):
+    built = sandbox.build_sync(FRESH, "cpp")
+    results = sandbox.run_tests_sync(built, ["spawn", "look", "spawn", "look"], timeout=5)
+    assert [r.stdout for r in results] == [
+        "spawned\n",
+        "others=0 files=0\n",
+        "spawned\n",
+        "others=0 files=0\n",
+    ]
+
+
+def test_run_tests_of_a_failed_build_is_its_compile_error(sandbox):
+    built = sandbox.build_sync("int main(){ nope; }", "cpp")
+    results = sandbox.run_tests_sync(built, ["1", "2"])
+    assert [r.status for r in results] == [Status.CE, Status.CE]
+    assert "nope" in results[0].message
