@@ -115,9 +115,17 @@ def test_a_built_stage_page_shows_its_diagram(tmp_path):
     ) if shutil.which("mkdocs") else pytest.skip("mkdocs not installed: uv sync --group docs")
     shot = tmp_path / "grpo.png"
     subprocess.run(
-        [chromium, "--headless", "--no-sandbox", "--disable-gpu", "--allow-file-access-from-files",
-         "--window-size=1280,1000", "--virtual-time-budget=15000", f"--screenshot={shot}",
-         (site / "method" / "grpo" / "index.html").as_uri()],
+        [
+            chromium,
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--allow-file-access-from-files",
+            "--window-size=1280,1000",
+            "--virtual-time-budget=15000",
+            f"--screenshot={shot}",
+            (site / "method" / "grpo" / "index.html").as_uri(),
+        ],
         capture_output=True,
         timeout=300,
     )
