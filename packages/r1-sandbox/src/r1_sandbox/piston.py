@@ -299,9 +299,10 @@ class PistonTransport:
 class PistonSandbox(Sandbox):
     """Runs programs on Piston API v2 servers (through `PistonTransport`).
 
+    `endpoints`, `per_endpoint`, `max_retries`, `backoff_s`, `request_timeout` and `token`
+    are handed to the transport unchanged (see `PistonTransport`).
+
     Args:
-        endpoints, per_endpoint, max_retries, backoff_s, request_timeout, token: the
-            transport's (see `PistonTransport`).
         versions: Piston runtime version per language name (default "*", the newest).
         output_limit: characters kept per stream; stdout beyond it is OLE.
     """
