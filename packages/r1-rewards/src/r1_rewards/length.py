@@ -66,7 +66,7 @@ def len_reward_details(
     if not lengths:
         return []
     shortest, longest = min(lengths), max(lengths)
-    verdicts = []
+    verdicts: list[Verdict] = []
     for length, (reason, answer) in zip(lengths, graded, strict=True):
         if shortest == longest:
             score = 0.0

@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import threading
 from collections import Counter
-from collections.abc import Iterable, Iterator
+from collections.abc import Generator, Iterable
 from contextlib import contextmanager
 
 from r1_rewards.verdicts import Outcome, Verdict
@@ -32,7 +32,7 @@ _lock = threading.Lock()
 
 
 @contextmanager
-def record_outcomes() -> Iterator[Counter[tuple[str, Outcome]]]:
+def record_outcomes() -> Generator[Counter[tuple[str, Outcome]], None, None]:
     """Count `(reward_name, Outcome)` per sample of every reward called inside the block.
 
     >>> from r1_rewards import format_reward

@@ -22,7 +22,7 @@ import atexit
 import importlib
 import threading
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import Any, cast
 
 from r1_sandbox.base import Sandbox
 from r1_sandbox.errors import BackendConfigError
@@ -62,9 +62,10 @@ _SHARED_LOCK = threading.Lock()
 def _freeze(value: Any) -> Any:
     """A hashable stand-in for an option value (lists, dicts), for the registry's key."""
     if isinstance(value, Mapping):
-        return tuple(sorted((str(k), _freeze(v)) for k, v in value.items()))
+        mapping = cast("Mapping[Any, Any]", value)
+        return tuple(sorted((str(k), _freeze(v)) for k, v in mapping.items()))
     if isinstance(value, Sequence) and not isinstance(value, str | bytes):
-        return tuple(_freeze(v) for v in value)
+        return tuple(_freeze(v) for v in cast("Sequence[Any]", value))
     return value
 
 

@@ -99,7 +99,7 @@ class Job:
     code: str
     language: str = "python"
     stdin: str = ""
-    files: Mapping[str, str | bytes] = field(default_factory=dict)
+    files: Mapping[str, str | bytes] = field(default_factory=dict[str, "str | bytes"])
     timeout: float = DEFAULT_TIMEOUT_S
     memory_mb: int = DEFAULT_MEMORY_MB
 
