@@ -188,6 +188,19 @@ def _grade_as_nobody(code: str) -> dict:
     )
     if probe.stdout.strip() != version:
         pytest.skip(f"the system python3 is not {version}: this environment's wheels won't load")
+    purelib = sysconfig.get_paths()["purelib"]
+    readable = subprocess.run(
+        ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", system_python, "-c",
+         "import site, sys; site.addsitedir(sys.argv[1]); import r1_cp_scoring", purelib],
+        capture_output=True,
+        check=False,
+        cwd="/",
+    )  # fmt: skip
+    if readable.returncode != 0:
+        pytest.skip(
+            f"nobody cannot read this environment ({purelib}): clone the repository under a "
+            "directory every user may enter to run the unprivileged attacks"
+        )
     with tempfile.TemporaryDirectory() as scratch:
         os.chmod(scratch, 0o755)
         (Path(scratch) / "run.py").write_text(_AS_NOBODY)
