@@ -7,8 +7,8 @@ under `accelerate launch --config_file recipes/accelerate_configs/zero3.yaml
 error listing the valid ones: a misspelt `learning_rat` would otherwise train with the
 default and nobody would notice.
 
-`r1-train quickstart` is the tiny end-to-end R1 run (`r1_train.tiny.quickstart`): no GPU,
-no download, a couple of minutes on two cores.
+`r1-train quickstart` is the tiny end-to-end R1 run (`r1_train.tiny.quickstart`): every
+stage through its real command, no GPU, no download, a few minutes on two cores.
 
 Heavy modules (torch, transformers, TRL) are imported inside the commands, so
 `r1-train --help` answers at once.
@@ -19,7 +19,6 @@ Data flow: argv -> (YAML + flags) -> config dataclasses -> `sft.main` / `grpo.ma
 
 from __future__ import annotations
 
-import argparse
 import dataclasses
 import sys
 from pathlib import Path
@@ -85,67 +84,23 @@ def parse_stage(stage: str, argv: list[str]) -> tuple[Any, Any, Any]:
 
 
 def _quickstart(argv: list[str]) -> int:
-    from r1_train.tiny.quickstart import QuickstartConfig, run_quickstart
+    from r1_train.tiny.quickstart import (
+        QuickstartError,
+        config_from_args,
+        make_parser,
+        run_quickstart,
+    )
 
-    defaults = QuickstartConfig()
-    parser = argparse.ArgumentParser(
-        prog="r1-train quickstart",
-        description="The whole R1 recipe on a CPU in a few minutes: a tiny Qwen2 student is "
-        "distilled (SFT) on teacher traces for column addition, then trained with GRPO on "
-        "fresh problems from accuracy and format rewards alone, and evaluated greedily on "
-        "held-out problems after each stage. No GPU, no download.",
-    )
-    parser.add_argument("--output-dir", default=defaults.output_dir, help="checkpoints go here")
-    parser.add_argument("--seed", type=int, default=defaults.seed)
-    parser.add_argument("--sft-steps", type=int, default=defaults.sft_steps)
-    parser.add_argument("--grpo-steps", type=int, default=defaults.grpo_steps)
-    parser.add_argument("--grpo-lr", type=float, default=defaults.grpo_lr)
-    parser.add_argument("--n-eval", type=int, default=defaults.n_eval,
-                        help="held-out problems per evaluation")
-    parser.add_argument("--log-every", type=int, default=defaults.log_every,
-                        help="report losses and rewards every N steps")
-    args = parser.parse_args(argv)
-    _quiet_libraries()
-    config = QuickstartConfig(
-        output_dir=args.output_dir,
-        seed=args.seed,
-        sft_steps=args.sft_steps,
-        grpo_steps=args.grpo_steps,
-        grpo_lr=args.grpo_lr,
-        n_eval=args.n_eval,
-        log_every=args.log_every,
-    )
-    print("r1 quickstart: distil, then reinforce (DeepSeek-R1) on a tiny model, on the CPU")
-    result = run_quickstart(config, report=lambda line: print(line, flush=True))
-    print()
-    print(f"{'stage':<8}{'format rate':>12}{'accuracy':>10}")
-    for e in result.evaluations:
-        print(f"{e.stage:<8}{e.format_rate:>12.3f}{e.accuracy:>10.3f}")
-    print()
-    print("one held-out problem after GRPO:")
-    prompt, completion = result.evaluations[-1].samples[0]
-    print(f"  user: {prompt}")
-    print("  " + completion.replace("\n", "\n  "))
-    print()
-    print(f"checkpoints: SFT -> {result.checkpoints['sft']}, GRPO -> {result.checkpoints['grpo']}")
-    print(
-        f"time: SFT {result.seconds['sft']:.0f} s, GRPO {result.seconds['grpo']:.0f} s, "
-        f"total {result.seconds['total']:.0f} s"
-    )
+    config = config_from_args(make_parser().parse_args(argv))
+    print("r1 quickstart: distil, then reinforce (DeepSeek-R1), on a tiny model on the CPU")
+    print(f"every stage below is a command of its own; logs and outputs in {config.output_dir}/")
+    try:
+        result = run_quickstart(config, report=lambda line: print(line, flush=True))
+    except QuickstartError as exc:
+        print(f"r1-train quickstart: {exc}", file=sys.stderr)
+        return 1
+    print(result.report)
     return 0
-
-
-def _quiet_libraries() -> None:
-    """The quickstart prints its own lines; the libraries' progress bars would bury them."""
-    import warnings
-
-    import datasets
-    import transformers
-
-    datasets.disable_progress_bars()
-    transformers.utils.logging.set_verbosity_error()
-    transformers.utils.logging.disable_progress_bar()
-    warnings.filterwarnings("ignore", category=UserWarning)
 
 
 def main(argv: list[str] | None = None) -> int:

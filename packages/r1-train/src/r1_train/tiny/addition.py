@@ -109,8 +109,7 @@ def sft_rows(problems: list[Problem]) -> list[dict[str, object]]:
 def rl_rows(problems: list[Problem]) -> list[dict[str, object]]:
     """Prompt/solution rows: GRPO sees only the gold answer, never a trace."""
     return [
-        {"prompt": [{"role": "user", "content": p.prompt}], "solution": p.answer}
-        for p in problems
+        {"prompt": [{"role": "user", "content": p.prompt}], "solution": p.answer} for p in problems
     ]
 
 
