@@ -382,9 +382,9 @@ def write_problems(cfg: QuickstartConfig, data: Path) -> dict[str, Any]:
 
 
 def _count_lines(path: Path) -> int:
+    """Complete lines only: a row torn by a kill is cut by the next run, not counted."""
     try:
-        with open(path, "rb") as f:
-            return sum(1 for _ in f)
+        return path.read_bytes().count(b"\n")
     except FileNotFoundError:
         return 0
 
@@ -573,8 +573,7 @@ def run_train(
         )
         # The trainer prints its numbers as strings ('loss': '0.123').
         parts = [
-            f"{k.removeprefix('rewards/').removesuffix('/mean')} {float(logs[k]):.3f}"
-            for k in keys
+            f"{k.removeprefix('rewards/').removesuffix('/mean')} {float(logs[k]):.3f}" for k in keys
         ]
         report(f"      {stage} log {logged[0]:>4}  " + "  ".join(parts))
 
