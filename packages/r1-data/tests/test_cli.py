@@ -138,7 +138,9 @@ def test_decontaminate_without_benchmarks_offline_says_what_to_do(problems, tmp_
     )
     err = capsys.readouterr().err
     assert code == 2
-    assert "none of the default benchmarks" in err and "--benchmark NAME=PATH_OR_ID" in err
+    # Each default that failed is named, with the flag that skips it and the local way.
+    assert "default benchmarks aime_2024, aime_2025, math_500, gpqa, lcb could not" in err
+    assert "--skip-benchmark gpqa" in err and "--benchmark NAME=PATH_OR_ID" in err
 
 
 @pytest.mark.parametrize(
@@ -211,24 +213,25 @@ def test_generate_cli_and_its_exit_codes(problems, tmp_path, openai_server, caps
     assert sorted(r["solution"] for r in read_jsonl(out)) == ["1", "2", "3"]
     assert main(argv) == 0
     assert "0 rows generated, 3 already done" in capsys.readouterr().out
-    # A row that fails every retry: exit status 3 and a request to rerun.
+    # A row that fails every retry: the job failed (exit status 1), and a request to rerun.
     openai_server.faults = {"circle": ["500"] * 10}
     out.unlink()
-    assert main([*argv, "--max-retries", "1", "--backoff", "0"]) == 3
+    assert main([*argv, "--max-retries", "1", "--backoff", "0"]) == 1
     assert "run the same command again" in capsys.readouterr().out
 
 
 @pytest.mark.parametrize(
-    ("change", "message"),
+    ("change", "message", "status"),
     [
-        ({"--prompt-column": "question"}, "no column 'question'"),
-        ({"--dataset": "/nonexistent/prompts.jsonl"}, "cannot read"),
-        ({"--base-url": "UNREACHABLE"}, "cannot reach any endpoint"),
-        ({"--num-generations": "0"}, "num_generations=0"),
+        ({"--prompt-column": "question"}, "no column 'question'", 2),
+        ({"--dataset": "/nonexistent/prompts.jsonl"}, "cannot read", 2),
+        # A service that cannot be used is 3, not a usage error (r1's exit-code convention).
+        ({"--base-url": "UNREACHABLE"}, "cannot reach any endpoint", 3),
+        ({"--num-generations": "0"}, "num_generations=0", 2),
     ],
 )
 def test_generate_bad_inputs_give_one_error_line(
-    problems, tmp_path, free_port_url, capsys, change, message
+    problems, tmp_path, free_port_url, capsys, change, message, status
 ):
     flags = {
         "--dataset": str(problems),
@@ -241,7 +244,7 @@ def test_generate_bad_inputs_give_one_error_line(
     if flags["--base-url"] == "UNREACHABLE" or "--base-url" not in change:
         flags["--base-url"] = free_port_url
     argv = ["generate", "--no-progress"] + [x for kv in flags.items() for x in kv]
-    assert main(argv) == 2
+    assert main(argv) == status
     err = capsys.readouterr().err
     assert len(_error_lines(err)) == 1 and message in err and "Traceback" not in err
 

@@ -9,7 +9,7 @@ import pytest
 
 from r1_data.chat_client import EndpointConfig
 from r1_data.errors import DataInputError, EndpointError
-from r1_data.generate import GenerateConfig, failed_path, generate, row_key
+from r1_data.generate import GenerateConfig, failed_path, generate_sync, row_key
 from r1_data.journal import Journal
 
 
@@ -35,7 +35,7 @@ def config(prompts, out, url, **kw):
 
 def test_every_prompt_once_with_all_generations(prompts, tmp_path, openai_server, read_jsonl):
     out = tmp_path / "out.jsonl"
-    report = generate(
+    report = generate_sync(
         config(
             prompts,
             out,
@@ -68,7 +68,7 @@ def test_every_prompt_once_with_all_generations(prompts, tmp_path, openai_server
 
 
 def test_unset_sampling_fields_are_left_to_the_server(prompts, tmp_path, openai_server):
-    generate(config(prompts, tmp_path / "o.jsonl", openai_server.url, end=1))
+    generate_sync(config(prompts, tmp_path / "o.jsonl", openai_server.url, end=1))
     assert set(openai_server.bodies[0]) == {"model", "messages"}
 
 
@@ -76,7 +76,7 @@ def test_unset_sampling_fields_are_left_to_the_server(prompts, tmp_path, openai_
 def test_transient_faults_are_retried(fault, prompts, tmp_path, openai_server, read_jsonl):
     openai_server.faults = {"problem 3": [fault, fault], "problem 7": [fault]}
     out = tmp_path / "out.jsonl"
-    report = generate(
+    report = generate_sync(
         config(prompts, out, openai_server.url, num_generations=2, timeout=1.0, max_retries=3)
     )
     assert report.complete and report.generated == 12
@@ -91,14 +91,14 @@ def test_row_failing_all_retries_is_reported_then_retried_by_next_run(
     openai_server.faults = {"problem 5": ["500"] * 3}
     out = tmp_path / "out.jsonl"
     cfg = config(prompts, out, openai_server.url, max_retries=1)
-    first = generate(cfg)
+    first = generate_sync(cfg)
     assert (first.generated, first.failed) == (11, 1)
     assert "problem 5" not in out.read_text()
     listed = [json.loads(line) for line in failed_path(out).read_text().splitlines()]
     assert len(listed) == 1 and "500" in listed[0]["error"]
     assert "run the same command again" in first.summary()
     # The server has recovered (its fault plan is spent): the rerun does only that row.
-    second = generate(cfg)
+    second = generate_sync(cfg)
     assert (second.generated, second.already_done, second.failed) == (1, 11, 0)
     assert sorted(r["id"] for r in read_jsonl(out)) == list(range(12))
     assert not failed_path(out).exists()
@@ -106,7 +106,7 @@ def test_row_failing_all_retries_is_reported_then_retried_by_next_run(
 
 def test_client_errors_are_not_retried(prompts, tmp_path, openai_server):
     openai_server.faults = {"problem 2": ["400", "400"]}
-    report = generate(config(prompts, tmp_path / "o.jsonl", openai_server.url, max_retries=5))
+    report = generate_sync(config(prompts, tmp_path / "o.jsonl", openai_server.url, max_retries=5))
     assert report.failed == 1
     assert openai_server.attempts["problem 2"] == 1
 
@@ -114,7 +114,7 @@ def test_client_errors_are_not_retried(prompts, tmp_path, openai_server):
 def test_wrong_model_stops_the_run(prompts, tmp_path, openai_server):
     openai_server.faults = {"problem": ["404"]}
     with pytest.raises(EndpointError, match=r"404.*check --model"):
-        generate(config(prompts, tmp_path / "o.jsonl", openai_server.url, max_concurrency=2))
+        generate_sync(config(prompts, tmp_path / "o.jsonl", openai_server.url, max_concurrency=2))
     # It stopped instead of trying every row.
     assert sum(openai_server.attempts.values()) < 12
 
@@ -123,14 +123,14 @@ def test_unreachable_endpoint_fails_fast(prompts, tmp_path, free_port_url):
     with pytest.raises(
         EndpointError, match=r"cannot reach any endpoint.*is the inference server running"
     ):
-        generate(config(prompts, tmp_path / "o.jsonl", free_port_url))
+        generate_sync(config(prompts, tmp_path / "o.jsonl", free_port_url))
 
 
 def test_requests_rotate_over_base_urls_and_skip_a_dead_one(
     prompts, tmp_path, openai_server, free_port_url, read_jsonl
 ):
     out = tmp_path / "out.jsonl"
-    report = generate(
+    report = generate_sync(
         GenerateConfig(
             dataset=str(prompts),
             prompt_column="problem",
@@ -151,28 +151,28 @@ def test_duplicate_prompts_are_generated_once(tmp_path, openai_server, write_jso
         tmp_path / "d.jsonl", [{"problem": "same"}, {"problem": "same"}, {"problem": "other"}]
     )
     out = tmp_path / "out.jsonl"
-    report = generate(config(data, out, openai_server.url))
+    report = generate_sync(config(data, out, openai_server.url))
     assert (report.generated, report.duplicates) == (2, 1)
     assert sorted(r["problem"] for r in read_jsonl(out)) == ["other", "same"]
 
 
 def test_uuid_column_keys_the_resume(prompts, tmp_path, openai_server, read_jsonl):
     out = tmp_path / "out.jsonl"
-    generate(config(prompts, out, openai_server.url, uuid_column="id", end=5))
-    report = generate(config(prompts, out, openai_server.url, uuid_column="id"))
+    generate_sync(config(prompts, out, openai_server.url, uuid_column="id", end=5))
+    report = generate_sync(config(prompts, out, openai_server.url, uuid_column="id"))
     assert (report.already_done, report.generated) == (5, 7)
     assert sorted(r["id"] for r in read_jsonl(out)) == list(range(12))
 
 
 def test_chunking_with_start_and_end(prompts, tmp_path, openai_server, read_jsonl):
     out = tmp_path / "out.jsonl"
-    generate(config(prompts, out, openai_server.url, start=4, end=8))
+    generate_sync(config(prompts, out, openai_server.url, start=4, end=8))
     assert sorted(r["id"] for r in read_jsonl(out)) == [4, 5, 6, 7]
 
 
 def test_chat_message_prompts_and_system_prompt(tmp_path, openai_server, write_jsonl):
     data = write_jsonl(tmp_path / "d.jsonl", [{"messages": [{"role": "user", "content": "hi"}]}])
-    generate(
+    generate_sync(
         GenerateConfig(
             dataset=str(data),
             prompt_column="messages",
@@ -198,7 +198,7 @@ def test_missing_prompt_column(prompts, tmp_path, openai_server):
         model="teacher",
     )
     with pytest.raises(DataInputError, match="no column 'question'; it has id, problem"):
-        generate(cfg)
+        generate_sync(cfg)
 
 
 @pytest.mark.parametrize(

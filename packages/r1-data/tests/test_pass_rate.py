@@ -7,7 +7,7 @@ import re
 import pytest
 
 from r1_data.errors import DataInputError
-from r1_data.pass_rate import PassRateConfig, mean_reward, pass_rate
+from r1_data.pass_rate import PassRateConfig, mean_reward, pass_rate_sync
 
 N = 4
 
@@ -44,7 +44,7 @@ def config(problems, tmp_path, url, **kw):
 @pytest.mark.slow
 def test_keeps_rows_strictly_between_min_and_max(problems, tmp_path, openai_server, read_jsonl):
     openai_server.responder = solve_some
-    report = pass_rate(
+    report = pass_rate_sync(
         config(problems, tmp_path, openai_server.url, pass_rate_min=0.1, pass_rate_max=0.9)
     )
     rows = {r["id"]: r for r in read_jsonl(tmp_path / "rates.jsonl")}
@@ -63,7 +63,7 @@ def test_keeps_rows_strictly_between_min_and_max(problems, tmp_path, openai_serv
 @pytest.mark.slow
 def test_several_rewards_are_kept_apart(problems, tmp_path, openai_server, read_jsonl):
     openai_server.responder = solve_some
-    pass_rate(
+    pass_rate_sync(
         config(problems, tmp_path, openai_server.url, reward_funcs=["accuracy", "format"], end=3)
     )
     rows = {r["id"]: r for r in read_jsonl(tmp_path / "rates.jsonl")}
@@ -78,8 +78,8 @@ def test_several_rewards_are_kept_apart(problems, tmp_path, openai_server, read_
 @pytest.mark.slow
 def test_chunks_resume_independently(problems, tmp_path, openai_server, read_jsonl):
     openai_server.responder = solve_some
-    first = pass_rate(config(problems, tmp_path, openai_server.url, start=0, end=5))
-    again = pass_rate(config(problems, tmp_path, openai_server.url, start=0, end=5))
+    first = pass_rate_sync(config(problems, tmp_path, openai_server.url, start=0, end=5))
+    again = pass_rate_sync(config(problems, tmp_path, openai_server.url, start=0, end=5))
     assert (
         first.generation.generated,
         again.generation.generated,
@@ -90,14 +90,14 @@ def test_chunks_resume_independently(problems, tmp_path, openai_server, read_jso
 
 def test_unknown_reward_name_lists_valid_ones(problems, tmp_path, openai_server):
     with pytest.raises(DataInputError, match=r"unknown reward name.*accuracy"):
-        pass_rate(config(problems, tmp_path, openai_server.url, reward_funcs=["acuracy"]))
+        pass_rate_sync(config(problems, tmp_path, openai_server.url, reward_funcs=["acuracy"]))
 
 
 def test_missing_reward_column_is_one_clear_error(tmp_path, openai_server, write_jsonl):
     data = write_jsonl(tmp_path / "p.jsonl", [{"id": 1, "problem": "What is 1 plus zero?"}])
     openai_server.responder = solve_some
     with pytest.raises(DataInputError, match=r"cannot score the generations.*solution"):
-        pass_rate(config(data, tmp_path, openai_server.url))
+        pass_rate_sync(config(data, tmp_path, openai_server.url))
 
 
 @pytest.mark.parametrize(("lo", "hi"), [(0.5, 0.5), (-0.1, 0.5), (0.2, 1.5)])

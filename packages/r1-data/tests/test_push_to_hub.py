@@ -65,7 +65,7 @@ def _argv(prompts, out, url, *extra):
 def _hub_rows(fake_hub) -> list[dict]:
     import pyarrow.parquet as pq
 
-    files = fake_hub.files("dataset", REPO)
+    files = fake_hub.files(REPO, "dataset")
     return pq.read_table(io.BytesIO(files[SHARD])).to_pylist()
 
 
@@ -81,8 +81,8 @@ def test_push_uploads_every_generated_row_to_a_dataset_repo(
     assert f"pushed {out} to {REPO}" in capsys.readouterr().out
 
     # A dataset repo, not a model repo of the same name.
-    assert list(fake_hub.repos) == [("dataset", REPO)]
-    files = fake_hub.files("dataset", REPO)
+    assert list(fake_hub.repos) == [f"datasets/{REPO}"]
+    files = fake_hub.files(REPO, "dataset")
     assert set(files) == {"README.md", SHARD}
 
     local = read_jsonl(out)
@@ -105,9 +105,9 @@ def test_push_after_a_resumed_run_replaces_the_shard(
     argv = _argv(prompts, out, openai_server.url)
     assert main(argv) == 0
     assert main(argv) == 0  # nothing left to generate; the same rows are pushed again
-    repo = fake_hub.repos[("dataset", REPO)]
-    assert len(repo["order"]) == 3  # the empty first commit, then one commit per push
-    assert set(fake_hub.files("dataset", REPO)) == {"README.md", SHARD}
+    repo = fake_hub.repo(REPO, "dataset")
+    assert len(repo["commits"]) == 3  # the empty first commit, then one commit per push
+    assert set(fake_hub.files(REPO, "dataset")) == {"README.md", SHARD}
     assert _by_id(_hub_rows(fake_hub)) == _by_id(read_jsonl(out))
     assert len(load_source(REPO)) == 8  # not twice over
 
@@ -115,7 +115,7 @@ def test_push_after_a_resumed_run_replaces_the_shard(
 def test_incomplete_run_pushes_nothing(prompts, tmp_path, openai_server, fake_hub, capsys):
     openai_server.faults = {"problem 3": ["500"] * 10}
     out = tmp_path / "out.jsonl"
-    assert main(_argv(prompts, out, openai_server.url, "--max-retries", "1")) == 3
+    assert main(_argv(prompts, out, openai_server.url, "--max-retries", "1")) == 1
     assert "pushed" not in capsys.readouterr().out
     assert fake_hub.repos == {}
     assert not any(path.startswith("/api/") for _, path in fake_hub.requests)

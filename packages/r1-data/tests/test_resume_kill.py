@@ -1,4 +1,9 @@
-"""SIGKILL the generator mid-run, run the same command again: nothing lost, nothing twice."""
+"""SIGKILL the generator mid-run, run the same command again: nothing lost, nothing twice.
+
+Where the kill lands is decided by the server, not by the clock: it answers a fixed number
+of requests, then holds the rest unanswered, so each kill finds the generator with rows
+written and requests in flight however loaded the machine is.
+"""
 
 from __future__ import annotations
 
@@ -46,15 +51,21 @@ def _complete_lines(out) -> int:
     return out.read_bytes().count(b"\n") if out.exists() else 0
 
 
-def _run_until(cmd, out, lines: int, timeout: float = 120) -> None:
-    """Start the generator, SIGKILL it once `out` holds at least `lines` rows."""
+def _run_until(cmd, out, server, answered: int, lines: int, timeout: float = 300) -> None:
+    """Start the generator; SIGKILL it once the server holds requests after `answered`
+    more and `out` holds at least `lines` rows.
+
+    Both waits end on a state the run must reach (the held server stops every further
+    answer, so nothing races the kill); `timeout` only bounds a broken run.
+    """
+    server.hold_after(answered)
     proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     deadline = time.monotonic() + timeout
     try:
-        while _complete_lines(out) < lines:
+        while not (server.holding.is_set() and _complete_lines(out) >= lines):
             assert proc.poll() is None, proc.stderr.read().decode()[-2000:]
             assert time.monotonic() < deadline, "generator made no progress"
-            time.sleep(0.01)
+            time.sleep(0.05)  # how often to look, not how long anything may take
     finally:
         os.kill(proc.pid, signal.SIGKILL)
         proc.wait(30)
@@ -66,8 +77,6 @@ def _run_until(cmd, out, lines: int, timeout: float = 120) -> None:
 def test_sigkill_then_resume_loses_and_duplicates_nothing(
     tmp_path, openai_server, write_jsonl, read_jsonl
 ):
-    # Slow enough responses that the kill lands with many requests in flight.
-    openai_server.delay = 0.02
     openai_server.faults = {"problem 1": ["500"], "problem 2": ["drop"]}
     prompts = write_jsonl(
         tmp_path / "p.jsonl", [{"id": i, "problem": f"problem {i}"} for i in range(N_ROWS)]
@@ -75,10 +84,13 @@ def test_sigkill_then_resume_loses_and_duplicates_nothing(
     out = tmp_path / "traces.jsonl"
     cmd = _cli(prompts, out, openai_server.url)
 
-    _run_until(cmd, out, 40)
+    # 80 answers hold 8 requests (--max-concurrency) and leave >= (80 - 8 - 2) / 2 rows
+    # whole: the two faults cost an answer each.
+    _run_until(cmd, out, openai_server, answered=80, lines=20)
     after_first_kill = _complete_lines(out)
-    _run_until(cmd, out, after_first_kill + 60)
+    _run_until(cmd, out, openai_server, answered=80, lines=after_first_kill + 20)
     after_second_kill = _complete_lines(out)
+    openai_server.release()
     # A kill inside a write leaves a torn line; make sure there is one to repair.
     with open(out, "ab") as f:
         f.write(b'{"id": 99999, "problem": "torn", "generations": ["hal')

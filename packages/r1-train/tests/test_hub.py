@@ -1,27 +1,21 @@
 """Hub helpers against a fake Hub on 127.0.0.1: the real huggingface_hub client talks HTTP to it.
 
-The fake speaks only the REST endpoints these helpers reach (repo create/info, refs,
-commits, branch, preupload, commit, tree, file resolve with ranges) and keeps repos in
-memory: one dict of branch -> {path: bytes} per repo.
+The fake is r1-test-support's `FakeHub` (shared with r1-data's tests): repos in memory,
+`repos[repo_id]["branches"][branch]` holding `{path: bytes}`. `FakeHub` and `fake_hub` are
+re-exported here for test_callbacks.py, which loads this module by path.
 """
 
 from __future__ import annotations
 
-import base64
-import hashlib
 import json
-import re
 import struct
-import threading
-from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
 
-import huggingface_hub.constants
 import pytest
 
+from r1_test_support import FakeHub, fake_hub
 from r1_train.hub import (
     HubRevisionError,
     check_hub_revision_exists,
@@ -30,212 +24,7 @@ from r1_train.hub import (
     push_to_hub_revision,
 )
 
-
-class FakeHub:
-    """State of the fake: repos -> branches -> files, and the log of requests."""
-
-    def __init__(self) -> None:
-        self.repos: dict[str, dict[str, Any]] = {}
-        self.requests: list[tuple[str, str]] = []
-        self.lock = threading.Lock()
-
-    def create(self, repo_id: str) -> None:
-        first = hashlib.sha1(repo_id.encode()).hexdigest()
-        self.repos[repo_id] = {
-            "branches": {"main": {}},
-            "heads": {"main": first},
-            "commits": [first],  # oldest first
-            "branch_from": {},
-            "private": True,
-        }
-
-    def commit(self, repo_id: str, branch: str, files: dict[str, bytes]) -> str:
-        repo = self.repos[repo_id]
-        repo["branches"][branch].update(files)
-        sha = hashlib.sha1(f"{repo_id}{branch}{len(repo['commits'])}".encode()).hexdigest()
-        repo["commits"].append(sha)
-        repo["heads"][branch] = sha
-        return sha
-
-
-def _handler(hub: FakeHub) -> type[BaseHTTPRequestHandler]:
-    class Handler(BaseHTTPRequestHandler):
-        protocol_version = "HTTP/1.1"
-
-        def log_message(self, *args: Any) -> None:  # keep pytest output clean
-            pass
-
-        def _send(self, status: int, body: Any = None, headers: dict | None = None) -> None:
-            data = (
-                b""
-                if body is None
-                else body
-                if isinstance(body, bytes)
-                else json.dumps(body).encode()
-            )
-            self.send_response(status)
-            self.send_header("Content-Type", "application/json")
-            for k, v in (headers or {}).items():
-                self.send_header(k, v)
-            self.send_header("Content-Length", str(len(data)))
-            self.end_headers()
-            if self.command != "HEAD":
-                self.wfile.write(data)
-
-        def _not_found(self, code: str = "RepoNotFound") -> None:
-            self._send(404, {"error": code}, {"X-Error-Code": code, "X-Error-Message": code})
-
-        def _body(self) -> bytes:
-            return self.rfile.read(int(self.headers.get("Content-Length") or 0))
-
-        def _route(self) -> None:
-            path = self.path.split("?")[0]
-            with hub.lock:
-                hub.requests.append((self.command, path))
-            m = re.fullmatch(r"/api/models/([^/]+/[^/]+)(/.*)?", path)
-            if self.command == "POST" and path == "/api/repos/create":
-                body = json.loads(self._body())
-                repo_id = f"{body.get('organization') or 'user'}/{body['name']}"
-                if repo_id in hub.repos:
-                    return self._send(
-                        409,
-                        {
-                            "error": "You already created this model repo",
-                            "url": f"http://{self.headers['Host']}/{repo_id}",
-                        },
-                    )
-                hub.create(repo_id)
-                return self._send(
-                    200, {"url": f"http://{self.headers['Host']}/{repo_id}", "name": repo_id}
-                )
-            if self.command == "POST" and path == "/api/validate-yaml":  # model card check
-                self._body()
-                return self._send(200, {})
-            if m:
-                repo_id, rest = m.group(1), m.group(2) or ""
-                repo = hub.repos.get(repo_id)
-                if repo is None:
-                    self._body()
-                    return self._not_found()
-                if rest == "" and self.command == "GET":
-                    return self._send(
-                        200, {"id": repo_id, "private": True, "sha": repo["heads"]["main"]}
-                    )
-                if rest == "/refs":
-                    branches = [
-                        {"name": b, "ref": f"refs/heads/{b}", "targetCommit": repo["heads"][b]}
-                        for b in repo["branches"]
-                    ]
-                    return self._send(200, {"branches": branches, "converts": [], "tags": []})
-                if rest.startswith("/commits/"):
-                    commits = [
-                        {
-                            "id": sha,
-                            "title": "c",
-                            "message": "",
-                            "authors": [],
-                            "date": "2025-01-01T00:00:00.000Z",
-                        }
-                        for sha in reversed(repo["commits"])
-                    ]
-                    return self._send(200, commits)
-                if rest.startswith("/branch/") and self.command == "POST":
-                    branch = rest[len("/branch/") :]
-                    start = json.loads(self._body() or b"{}").get("startingPoint")
-                    if branch in repo["branches"]:
-                        return self._send(409, {"error": "Reference already exists"})
-                    # A branch from the first commit starts empty.
-                    assert start == repo["commits"][0], start
-                    repo["branches"][branch] = {}
-                    repo["heads"][branch] = start
-                    repo["branch_from"][branch] = start
-                    return self._send(200, {})
-                if rest.startswith("/preupload/"):
-                    files = json.loads(self._body())["files"]
-                    return self._send(
-                        200,
-                        {
-                            "files": [
-                                {"path": f["path"], "uploadMode": "regular", "shouldIgnore": False}
-                                for f in files
-                            ]
-                        },
-                    )
-                if rest.startswith("/commit/"):
-                    branch = rest[len("/commit/") :]
-                    lines = [json.loads(line) for line in self._body().splitlines() if line.strip()]
-                    files = {
-                        line["value"]["path"]: base64.b64decode(line["value"]["content"])
-                        for line in lines
-                        if line["key"] == "file"
-                    }
-                    if branch not in repo["branches"]:
-                        return self._not_found("RevisionNotFound")
-                    sha = hub.commit(repo_id, branch, files)
-                    return self._send(
-                        200,
-                        {
-                            "commitUrl": f"http://{self.headers['Host']}/{repo_id}/commit/{sha}",
-                            "commitOid": sha,
-                        },
-                    )
-                if rest.startswith("/tree/"):
-                    branch = rest[len("/tree/") :].split("/")[0]
-                    if branch not in repo["branches"]:
-                        return self._not_found("RevisionNotFound")
-                    return self._send(
-                        200,
-                        [
-                            {
-                                "type": "file",
-                                "path": p,
-                                "size": len(d),
-                                "oid": hashlib.sha1(d).hexdigest(),
-                            }
-                            for p, d in sorted(repo["branches"][branch].items())
-                        ],
-                    )
-                self._body()
-                return self._send(501, {"error": f"fake hub: no {self.command} {path}"})
-            m = re.fullmatch(r"/([^/]+/[^/]+)/resolve/([^/]+)/(.+)", path)
-            if m and m.group(1) in hub.repos:
-                repo = hub.repos[m.group(1)]
-                data = repo["branches"].get(m.group(2), {}).get(m.group(3))
-                if data is None:
-                    return self._not_found("EntryNotFound")
-                headers = {
-                    "X-Repo-Commit": repo["heads"][m.group(2)],
-                    "ETag": f'"{hashlib.sha1(data).hexdigest()}"',
-                    "Accept-Ranges": "bytes",
-                }
-                rng = self.headers.get("Range")
-                if rng:
-                    start, end = (int(x) for x in re.fullmatch(r"bytes=(\d+)-(\d+)", rng).groups())
-                    part = data[start : end + 1]
-                    headers["Content-Range"] = f"bytes {start}-{start + len(part) - 1}/{len(data)}"
-                    return self._send(206, part, headers)
-                return self._send(200, data, headers)
-            self._body()
-            return self._not_found()
-
-        do_GET = do_POST = do_HEAD = do_PUT = _route
-
-    return Handler
-
-
-@pytest.fixture
-def fake_hub(monkeypatch: pytest.MonkeyPatch) -> Iterator[FakeHub]:
-    hub = FakeHub()
-    server = ThreadingHTTPServer(("127.0.0.1", 0), _handler(hub))
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    monkeypatch.setenv("HF_ENDPOINT", f"http://127.0.0.1:{server.server_address[1]}")
-    monkeypatch.setenv("HF_TOKEN", "hf_dummy_token_for_tests")
-    # The conftest puts the hub offline for every other test; here the "hub" is local.
-    monkeypatch.setattr(huggingface_hub.constants, "HF_HUB_OFFLINE", False)
-    yield hub
-    server.shutdown()
-    server.server_close()
+__all__ = ["FakeHub", "fake_hub"]  # the fixture is used by name; test_callbacks reads both
 
 
 def _output_dir(tmp_path: Path) -> Path:

@@ -2,7 +2,8 @@
 
 Mix sources (`get_dataset`, open-r1's `dataset_mixture`), generate reasoning traces from
 OpenAI-compatible servers with a resumable journal (`generate`), remove benchmark leaks
-(`decontaminate`), keep the problems a model solves sometimes (`pass_rate`). Importing
+(`decontaminate`), keep the problems a model solves sometimes (`pass_rate`). The I/O
+stages are async (`await generate(cfg)`), each with a sync twin (`generate_sync(cfg)`). Importing
 this package loads neither `datasets` nor numpy nor any training library; each stage
 imports what it needs when called.
 
@@ -18,6 +19,7 @@ from r1_data.errors import (
     DataError,
     DataInputError,
     EndpointError,
+    HubError,
     MissingExtraError,
 )
 
@@ -39,8 +41,10 @@ _LAZY = {
     # generation
     "GenerateConfig": "r1_data.generate",
     "GenerationReport": "r1_data.generate",
-    "agenerate": "r1_data.generate",
+    "PRESETS": "r1_data.generate",
     "generate": "r1_data.generate",
+    "generate_sync": "r1_data.generate",
+    "agenerate": "r1_data.generate",  # deprecated name of `generate`, not in __all__
     "EndpointConfig": "r1_data.chat_client",
     "ChatClient": "r1_data.chat_client",
     "Journal": "r1_data.journal",
@@ -48,13 +52,16 @@ _LAZY = {
     # decontamination
     "Benchmark": "r1_data.decontaminate",
     "DEFAULT_BENCHMARKS": "r1_data.decontaminate",
+    "DecontaminateConfig": "r1_data.decontaminate",
     "contamination_flags": "r1_data.decontaminate",
     "decontaminate": "r1_data.decontaminate",
     "reference_flags": "r1_data.decontaminate",
     # pass-rate filtering
     "PassRateConfig": "r1_data.pass_rate",
-    "apass_rate": "r1_data.pass_rate",
+    "load_pass_rate_recipe": "r1_data.pass_rate",
     "pass_rate": "r1_data.pass_rate",
+    "pass_rate_sync": "r1_data.pass_rate",
+    "apass_rate": "r1_data.pass_rate",  # deprecated name of `pass_rate`, not in __all__
 }
 
 __all__ = [
@@ -71,8 +78,9 @@ __all__ = [
     # generation
     "GenerateConfig",
     "GenerationReport",
-    "agenerate",
+    "PRESETS",
     "generate",
+    "generate_sync",
     "EndpointConfig",
     "ChatClient",
     "Journal",
@@ -80,17 +88,20 @@ __all__ = [
     # decontamination
     "Benchmark",
     "DEFAULT_BENCHMARKS",
+    "DecontaminateConfig",
     "contamination_flags",
     "decontaminate",
     "reference_flags",
     # pass-rate filtering
     "PassRateConfig",
-    "apass_rate",
+    "load_pass_rate_recipe",
     "pass_rate",
+    "pass_rate_sync",
     # errors
     "DataError",
     "DataInputError",
     "EndpointError",
+    "HubError",
     "MissingExtraError",
 ]
 
@@ -115,12 +126,19 @@ if TYPE_CHECKING:
     from r1_data.decontaminate import (
         DEFAULT_BENCHMARKS,
         Benchmark,
+        DecontaminateConfig,
         contamination_flags,
         decontaminate,
         reference_flags,
     )
     from r1_data.distilabel_pipeline import build_distilabel_pipeline
-    from r1_data.generate import GenerateConfig, GenerationReport, agenerate, generate
+    from r1_data.generate import (
+        PRESETS,
+        GenerateConfig,
+        GenerationReport,
+        generate,
+        generate_sync,
+    )
     from r1_data.journal import Journal
     from r1_data.mixture import (
         DatasetConfig,
@@ -130,5 +148,10 @@ if TYPE_CHECKING:
         get_dataset,
         load_mixture_yaml,
     )
-    from r1_data.pass_rate import PassRateConfig, apass_rate, pass_rate
+    from r1_data.pass_rate import (
+        PassRateConfig,
+        load_pass_rate_recipe,
+        pass_rate,
+        pass_rate_sync,
+    )
     from r1_data.sources import load_source, write_dataset

@@ -68,26 +68,48 @@ class Completion:
 
 @dataclass
 class EndpointConfig:
-    """Where and how to call the teacher model.
+    """Where and how to call the teacher model; each field's help is its `metadata["help"]`.
 
-    Attributes:
-        base_urls: OpenAI API roots, e.g. `http://127.0.0.1:8000/v1`; requests rotate
-            over them.
-        model: the model name the server expects (`--served-model-name` in vLLM).
-        timeout: seconds one request may take, reading included; reasoning traces of
-            32k tokens take minutes on a busy server, hence the long default.
-        max_retries: attempts after the first for a transient failure.
-        backoff: the base of the exponential backoff, in seconds (capped at 60 s).
-        api_key: sent as a Bearer token; defaults to $OPENAI_API_KEY, else "EMPTY"
-            (what vLLM accepts when it runs without a key).
+    The long default timeout is for reasoning traces: 32k tokens take minutes on a busy
+    server. `api_key` left unset reads $OPENAI_API_KEY, else "EMPTY" (what vLLM accepts
+    when it runs without a key).
     """
 
-    base_urls: list[str]
-    model: str
-    timeout: float = 900.0
-    max_retries: int = 5
-    backoff: float = 1.0
-    api_key: str | None = None
+    base_urls: list[str] = field(
+        metadata={
+            "help": "OpenAI API root of a server, e.g. http://127.0.0.1:8000/v1; repeat for "
+            "several servers (requests rotate over them, and a retry goes to the next one)",
+            "flag": "--base-url",
+            "aliases": ("--vllm-server-url",),  # open-r1's generate.py
+            "metavar": "URL",
+        }
+    )
+    model: str = field(
+        metadata={"help": "the model name the server serves (vLLM's --served-model-name)"}
+    )
+    timeout: float = field(
+        default=900.0,
+        metadata={"help": "seconds one request may take, reading included", "metavar": "SECONDS"},
+    )
+    max_retries: int = field(
+        default=5,
+        metadata={
+            "help": "retries of a failed request (500s, timeouts, dropped connections)",
+            "aliases": ("--retries",),  # open-r1's generate.py
+            "metavar": "R",
+        },
+    )
+    backoff: float = field(
+        default=1.0,
+        metadata={
+            "help": "base of the exponential backoff between retries, seconds (capped at 60)",
+            "metavar": "SECONDS",
+        },
+    )
+    api_key: str | None = field(
+        default=None,
+        metadata={"help": "Bearer token (default: $OPENAI_API_KEY, else EMPTY)", "metavar": "KEY"},
+    )
 
     def __post_init__(self) -> None:
         if isinstance(self.base_urls, str):

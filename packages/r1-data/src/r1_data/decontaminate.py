@@ -37,7 +37,7 @@ import os
 import threading
 from collections.abc import Mapping, Sequence
 from concurrent.futures import ProcessPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -438,20 +438,53 @@ def load_benchmarks(
     return out
 
 
-def load_default_benchmarks() -> list[Benchmark]:
-    """open-r1's five benchmarks, those that can be loaded (the hub may be unreachable)."""
+def load_default_benchmarks(skip: Sequence[str] = ()) -> list[Benchmark]:
+    """open-r1's five benchmarks, but those named in `skip`; each of the others must load.
+
+    A benchmark that cannot be loaded (GPQA is gated on the Hub; a machine may be offline)
+    is an error, not a warning: a run that silently checked fewer benchmarks than asked
+    looks like a clean decontamination. Skipping one is a choice the user writes down.
+
+    Raises:
+        DataInputError: a name in `skip` is not a default benchmark, every benchmark is
+            skipped, or one that is not skipped cannot be loaded (all such are named).
+    """
     from r1_data.errors import DataError
 
-    out = []
-    for name, spec in DEFAULT_BENCHMARKS.items():
+    unknown = [name for name in skip if name not in DEFAULT_BENCHMARKS]
+    if unknown:
+        raise DataInputError(
+            f"skip_benchmarks={unknown!r}: not default benchmarks; they are "
+            + ", ".join(DEFAULT_BENCHMARKS)
+        )
+    wanted = {name: spec for name, spec in DEFAULT_BENCHMARKS.items() if name not in skip}
+    if not wanted:
+        raise DataInputError(
+            "every default benchmark is skipped: nothing to check against; give "
+            "--benchmark NAME=PATH_OR_ID[:COLUMN]"
+        )
+    for name in skip:
+        logger.warning(
+            "default benchmark %s skipped as asked: rows are not checked against it", name
+        )
+    out, failures = [], []
+    for name, spec in wanted.items():
         try:
             out.extend(load_benchmarks({name: spec}, _DEFAULT_LOAD_KWARGS))
         except DataError as exc:
-            logger.warning("default benchmark %s skipped: %s", name, exc)
-    if not out:
+            failures.append((name, exc))
+    if failures:
+        names = [name for name, _ in failures]
+        reasons = "; ".join(
+            f"{name} ({DEFAULT_BENCHMARKS[name][0]}): {exc}" for name, exc in failures
+        )
+        skip_flags = " ".join(f"--skip-benchmark {name}" for name in names)
+        several = len(names) > 1
         raise DataInputError(
-            "none of the default benchmarks (" + ", ".join(DEFAULT_BENCHMARKS) + ") could be "
-            "loaded (offline?); pass them as --benchmark NAME=PATH_OR_ID[:COLUMN]"
+            f"default benchmark{'s' if several else ''} {', '.join(names)} could not be "
+            f"loaded ({reasons}); pass {skip_flags} to decontaminate without "
+            f"{'them' if several else 'it'}, or give a local copy as "
+            "--benchmark NAME=PATH_OR_ID[:COLUMN]"
         )
     return out
 
@@ -467,6 +500,104 @@ class DecontaminationReport:
     def summary(self) -> str:
         per = ", ".join(f"{name}={count}" for name, count in self.flagged.items())
         return f"{self.rows} rows; contaminated: {per}; kept {self.rows_kept}"
+
+
+@dataclass(kw_only=True)
+class DecontaminateConfig:
+    """Everything `r1-data decontaminate` does; each field's help is its `metadata["help"]`.
+
+    open-r1's flags (`--ngram_size`, `--problem_column`, `--new_dataset_name`) are
+    accepted as they are written there; like open-r1, `problem_column` defaults to
+    `problem` and the result can go to the Hub. Unlike open-r1, it can also stay on disk.
+    """
+
+    dataset: str = field(
+        metadata={
+            "help": "hub id, or a local .jsonl/.json/.parquet/.csv file or saved data set folder",
+            "metavar": "PATH_OR_ID",
+        }
+    )
+    problem_column: str = field(
+        default="problem", metadata={"help": "column with the problem text", "metavar": "COL"}
+    )
+    output: str | None = field(
+        default=None,
+        metadata={
+            "help": "OUT.jsonl or OUT.parquet is written as that file, anything else as a "
+            "saved data set folder (needed unless --push-to-hub)",
+            "metavar": "OUT",
+        },
+    )
+    split: str = field(
+        default="train",
+        metadata={"help": "split, with slicing such as train[:1000]", "metavar": "S"},
+    )
+    dataset_config: str | None = field(
+        default=None, metadata={"help": "hub config name of --dataset", "metavar": "NAME"}
+    )
+    benchmarks: list[str] = field(
+        default_factory=list,
+        metadata={
+            "help": "a benchmark to check against instead of the defaults (repeatable); "
+            "COLUMN defaults to problem",
+            "flag": "--benchmark",
+            "metavar": "NAME=PATH_OR_ID[:COLUMN]",
+        },
+    )
+    skip_benchmarks: list[str] = field(
+        default_factory=list,
+        metadata={
+            "help": "a default benchmark not to check against (repeatable), e.g. gpqa when "
+            "its gated repo cannot be read; without it, a default that fails to load is an "
+            "error",
+            "flag": "--skip-benchmark",
+            "metavar": "NAME",
+        },
+    )
+    ngram_size: int = field(default=8, metadata={"help": "words per n-gram", "metavar": "N"})
+    cleanup: bool = field(
+        default=False, metadata={"help": "drop contaminated rows and the flag columns"}
+    )
+    num_proc: int | None = field(
+        default=None,
+        metadata={"help": "worker processes (default: up to 8 CPUs)", "metavar": "N"},
+    )
+    push_to_hub: str | None = field(
+        default=None,
+        metadata={
+            "help": "push the result to this Hub data set",
+            "aliases": ("--new-dataset-name",),  # open-r1's decontaminate.py
+            "metavar": "REPO",
+        },
+    )
+    private: bool = field(
+        default=False, metadata={"help": "make the data set pushed by --push-to-hub private"}
+    )
+    progress: bool = field(
+        default=True, metadata={"help": "no progress bar", "flag": "--no-progress"}
+    )
+
+    def __post_init__(self) -> None:
+        if self.ngram_size < 1:
+            raise DataInputError(f"ngram_size={self.ngram_size!r}: must be >= 1")
+        if self.num_proc is not None and self.num_proc < 1:
+            raise DataInputError(f"num_proc={self.num_proc!r}: must be >= 1")
+        if self.output is None and self.push_to_hub is None:
+            raise DataInputError(
+                "output=None and push_to_hub=None: say where the result goes "
+                "(--output OUT, --push-to-hub REPO, or both)"
+            )
+        if self.benchmarks and self.skip_benchmarks:
+            raise DataInputError(
+                f"skip_benchmarks={self.skip_benchmarks!r} with --benchmark: skipping names "
+                "default benchmarks, which --benchmark replaces; give only the benchmarks to use"
+            )
+
+    def load_benchmarks(self) -> list[Benchmark]:
+        """The benchmarks this run checks: those of `--benchmark`, else the defaults."""
+        if self.benchmarks:
+            return load_benchmarks(dict(parse_benchmark_spec(spec) for spec in self.benchmarks))
+        return load_default_benchmarks(self.skip_benchmarks)
 
 
 def decontaminate(

@@ -6,6 +6,7 @@
     │                            message names the source or field, the value and the fix
     ├── EndpointError            an OpenAI-compatible endpoint cannot be used at all
     │                            (nothing listening, wrong model name, refused key)
+    ├── HubError                 the Hugging Face Hub refused a push or was unreachable
     └── MissingExtraError        an optional dependency is not installed; the message
                                  gives the exact `pip install "r1-data[extra]"`
 
@@ -13,7 +14,10 @@ A single failed request is not an error: it is retried with backoff, and a row w
 requests keep failing is counted in the run's report and retried by the next run.
 
 Data flow: raised by every stage -> caught once by `r1_data.cli.main` -> one line on
-stderr, exit status 2.
+stderr and the exit status of r1's convention: 2 for a usage or input error
+(`DataInputError`, `MissingExtraError`), 3 for a service that cannot be used
+(`EndpointError`, `HubError`); 1 is a job that ran and failed (rows that failed every
+retry).
 """
 
 from __future__ import annotations
@@ -29,6 +33,10 @@ class DataInputError(DataError, ValueError):
 
 class EndpointError(DataError, ConnectionError):
     """An OpenAI-compatible endpoint is unreachable or rejects the whole job."""
+
+
+class HubError(DataError, ConnectionError):
+    """The Hugging Face Hub refused a push or could not be reached."""
 
 
 class MissingExtraError(DataError, ImportError):

@@ -22,17 +22,20 @@ folder, not by row in the output, and brings ray and a process per step; it stay
 available as `build_distilabel_pipeline` / `--engine distilabel` for open-r1 parity.
 
 Data flow: data set (hub id or local file) -> prompt column -> chat messages (template,
-system prompt) -> N completions per row -> `{**row, generations, finish_reasons, usage}`
--> OUT.jsonl (-> `r1-data decontaminate`, `r1-data pass-rate`, SFT).
+system prompt) -> N completions per row ->
+`{**row, generations, finish_reasons, api_metadata, usage}` -> OUT.jsonl
+(-> `r1-data decontaminate`, `r1-data pass-rate`, SFT).
 """
 
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import hashlib
 import json
 import logging
 import time
+import warnings
 from collections.abc import Awaitable, Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -54,51 +57,133 @@ logger = logging.getLogger(__name__)
 RowHook = Callable[[dict[str, Any]], Awaitable[dict[str, Any]]]
 
 
-@dataclass
-class GenerateConfig:
-    """Everything `r1-data generate` does, one field per flag.
+# Named sets of defaults for `GenerateConfig`; explicit flags still win over a preset.
+PRESETS: dict[str, dict[str, Any]] = {
+    # The defaults of open-r1's resumable generator (scripts/generate_reason_data.py,
+    # the generate_reasoning script of its README): 4 samples at T=0.6, top-p 0.95, 16k
+    # tokens, 1000 requests in flight, one hour per request, and its math prompt.
+    "open-r1": {
+        "num_generations": 4,
+        "temperature": 0.6,
+        "top_p": 0.95,
+        "max_tokens": 16384,
+        "max_concurrency": 1000,
+        "timeout": 3600.0,
+        "prompt_template": (
+            "You will be given a problem. Please reason step by step, and put your final "
+            "answer within \\boxed{{}}:\n{prompt}"
+        ),
+    },
+}
 
-    Attributes:
-        dataset: hub id or local file/folder of prompts.
-        prompt_column: the column holding the prompt: text, or chat messages as a list
-            of `{"role", "content"}` (then the template is not applied).
-        output: the JSONL journal written (and resumed).
-        base_urls, model: the endpoints (OpenAI API roots) and the served model name.
-        split, config: which split / hub config of `dataset`.
-        num_generations: completions per prompt.
-        max_concurrency: requests in flight at once, over all endpoints.
-        temperature, top_p, max_tokens: sampling; None leaves the server's default.
-        prompt_template: a `str.format` template with `{prompt}` (escape other braces as
-            `{{}}`, as in open-r1's templates).
-        system_prompt: an optional system message put before the prompt.
-        uuid_column: the column that identifies a row for resume; default a hash of
-            the row's chat messages.
-        start, end: only rows `[start, end)` of the split (cluster chunking).
-        timeout, max_retries, backoff, api_key: see `EndpointConfig`.
+
+@dataclass(kw_only=True)
+class GenerateConfig(EndpointConfig):
+    """Everything `r1-data generate` does: the endpoint fields of `EndpointConfig`, then
+    the data, sampling and resume fields below. Each field's help is its `metadata["help"]`
+    (the CLI's flags are generated from it); `aliases` are open-r1's spellings.
+
+    A prompt given as chat messages (a list of `{"role", "content"}`) is sent as is, the
+    template not applied. Sampling fields left None leave the server's default.
     """
 
-    dataset: str
-    prompt_column: str
-    output: str | Path
-    base_urls: list[str]
-    model: str
-    split: str = "train"
-    config: str | None = None
-    num_generations: int = 1
-    max_concurrency: int = 64
-    temperature: float | None = None
-    top_p: float | None = None
-    max_tokens: int | None = None
-    prompt_template: str = "{prompt}"
-    system_prompt: str | None = None
-    uuid_column: str | None = None
-    start: int | None = None
-    end: int | None = None
-    timeout: float = 900.0
-    max_retries: int = 5
-    backoff: float = 1.0
-    api_key: str | None = None
-    progress: bool = True
+    dataset: str = field(
+        metadata={
+            "help": "hub id, or a local .jsonl/.json/.parquet/.csv file or saved data set folder",
+            "aliases": ("--hf-dataset", "--dataset-name"),  # open-r1's generate scripts
+            "metavar": "PATH_OR_ID",
+        }
+    )
+    prompt_column: str = field(
+        metadata={"help": "column with the prompt text (or chat messages)", "metavar": "COL"}
+    )
+    output: str | Path = field(
+        metadata={
+            "help": "the JSONL written and resumed",
+            "aliases": ("--output-file",),  # open-r1's generate_reason_data.py
+            "metavar": "OUT.jsonl",
+        }
+    )
+    split: str = field(
+        default="train",
+        metadata={
+            "help": "split, with slicing such as train[:1000]",
+            "aliases": ("--hf-dataset-split",),
+            "metavar": "S",
+        },
+    )
+    dataset_config: str | None = field(
+        default=None,
+        metadata={
+            "help": "hub config name of --dataset",
+            "aliases": ("--hf-dataset-config",),
+            "metavar": "NAME",
+        },
+    )
+    num_generations: int = field(
+        default=1, metadata={"help": "completions per prompt", "metavar": "N"}
+    )
+    max_concurrency: int = field(
+        default=64,
+        metadata={
+            "help": "requests in flight at once, all servers together",
+            "aliases": ("--max-concurrent",),
+            "metavar": "K",
+        },
+    )
+    temperature: float | None = field(
+        default=None,
+        metadata={"help": "sampling temperature (default: the server's)", "metavar": "T"},
+    )
+    top_p: float | None = field(
+        default=None, metadata={"help": "nucleus sampling (default: the server's)", "metavar": "P"}
+    )
+    max_tokens: int | None = field(
+        default=None,
+        metadata={
+            "help": "completion token limit (default: the server's)",
+            "aliases": ("--max-new-tokens",),
+            "metavar": "M",
+        },
+    )
+    prompt_template: str = field(
+        default="{prompt}",
+        metadata={
+            "help": "str.format template with {prompt}; literal braces as {{ }} (e.g. \\boxed{{}})",
+            "metavar": "T",
+        },
+    )
+    system_prompt: str | None = field(
+        default=None,
+        metadata={"help": "a system message sent before each prompt", "metavar": "TEXT"},
+    )
+    uuid_column: str | None = field(
+        default=None,
+        metadata={
+            "help": "column identifying a row for resume (default: hash of the prompt)",
+            "metavar": "COL",
+        },
+    )
+    start: int | None = field(
+        default=None, metadata={"help": "first row of the split to do (chunking)", "metavar": "N"}
+    )
+    end: int | None = field(
+        default=None, metadata={"help": "row after the last to do (chunking)", "metavar": "N"}
+    )
+    progress: bool = field(
+        default=True, metadata={"help": "no progress bar", "flag": "--no-progress"}
+    )
+    push_to_hub: str | None = field(
+        default=None,
+        metadata={
+            "help": "push the finished output to this Hub data set (only once every row is in)",
+            "aliases": ("--hf-output-dataset",),  # open-r1's generate.py
+            "metavar": "REPO",
+        },
+    )
+    private: bool = field(
+        default=False, metadata={"help": "make the data set pushed by --push-to-hub private"}
+    )
 
     def __post_init__(self) -> None:
         if self.num_generations < 1:
@@ -129,17 +214,12 @@ class GenerateConfig:
         if self.start is not None and self.end is not None and self.end < self.start:
             raise DataInputError(f"end={self.end!r} is before start={self.start!r}")
         self.output = Path(self.output)
-        # Validates the endpoint fields now, with their own messages.
-        self.endpoint_config()
+        super().__post_init__()  # the endpoint fields, with their own messages
 
     def endpoint_config(self) -> EndpointConfig:
+        """The endpoint part alone, as `ChatClient` takes it."""
         return EndpointConfig(
-            base_urls=self.base_urls,
-            model=self.model,
-            timeout=self.timeout,
-            max_retries=self.max_retries,
-            backoff=self.backoff,
-            api_key=self.api_key,
+            **{f.name: getattr(self, f.name) for f in dataclasses.fields(EndpointConfig)}
         )
 
     def sampling(self) -> dict[str, Any]:
@@ -228,7 +308,7 @@ def row_key(
 
 
 def _load_rows(cfg: GenerateConfig) -> Any:
-    ds = load_source(cfg.dataset, cfg.config, split=cfg.split)
+    ds = load_source(cfg.dataset, cfg.dataset_config, split=cfg.split)
     needed = [cfg.prompt_column] + ([cfg.uuid_column] if cfg.uuid_column else [])
     require_columns(ds, needed, cfg.dataset)
     if cfg.start is not None or cfg.end is not None:
@@ -238,8 +318,8 @@ def _load_rows(cfg: GenerateConfig) -> Any:
     return ds
 
 
-async def agenerate(cfg: GenerateConfig, on_row: RowHook | None = None) -> GenerationReport:
-    """Generate the rows of `cfg` not yet in `cfg.output`; the async core of `generate`.
+async def generate(cfg: GenerateConfig, on_row: RowHook | None = None) -> GenerationReport:
+    """Generate the rows of `cfg` not yet in `cfg.output` (`generate_sync` outside a loop).
 
     Args:
         on_row: an optional coroutine applied to each finished row before it is written
@@ -344,11 +424,15 @@ async def _run(
                     logger.warning("row %s failed after all retries: %s", key, exc)
                     bar.update(1)
                     continue
+                usage = [c.usage for c in completions]
                 out = {
                     **row,
                     "generations": [c.text for c in completions],
                     "finish_reasons": [c.finish_reason for c in completions],
-                    "usage": [c.usage for c in completions],
+                    # open-r1's key for the server's token counts, which its readers use;
+                    # `usage` (the OpenAI name) is kept for r1's own earlier outputs.
+                    "api_metadata": usage,
+                    "usage": usage,
                 }
                 if on_row is not None:
                     out = await on_row(out)
@@ -387,6 +471,17 @@ def _write_failures(output: Path, report: GenerationReport) -> None:
         path.unlink()
 
 
-def generate(cfg: GenerateConfig, on_row: RowHook | None = None) -> GenerationReport:
-    """Synchronous wrapper of `agenerate` for scripts and the CLI."""
-    return asyncio.run(agenerate(cfg, on_row))
+def generate_sync(cfg: GenerateConfig, on_row: RowHook | None = None) -> GenerationReport:
+    """`generate` for callers outside an event loop (scripts, the CLI)."""
+    return asyncio.run(generate(cfg, on_row))
+
+
+async def agenerate(cfg: GenerateConfig, on_row: RowHook | None = None) -> GenerationReport:
+    """Deprecated name of the async `generate` (r1's async functions carry no prefix)."""
+    warnings.warn(
+        "r1_data.agenerate is deprecated: `await r1_data.generate(cfg)`, or "
+        "`r1_data.generate_sync(cfg)` outside an event loop",
+        DeprecationWarning,
+        stacklevel=2,
+    )
+    return await generate(cfg, on_row)

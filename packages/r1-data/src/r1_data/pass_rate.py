@@ -26,40 +26,119 @@ from __future__ import annotations
 import asyncio
 import logging
 import math
+import warnings
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from r1_data.errors import DataInputError
-from r1_data.generate import GenerateConfig, GenerationReport, agenerate, build_messages
+from r1_data.generate import GenerateConfig, GenerationReport, build_messages, generate
 from r1_data.journal import read_rows
 
 logger = logging.getLogger(__name__)
 
 # Columns the generator adds or TRL never passes to rewards as dataset columns.
 _NOT_REWARD_COLUMNS = frozenset(
-    {"prompt", "completion", "completion_ids", "generations", "finish_reasons", "usage"}
+    {
+        "prompt",
+        "completion",
+        "completion_ids",
+        "generations",
+        "finish_reasons",
+        "api_metadata",
+        "usage",
+    }
 )
 
 
-@dataclass
+def reward_args_from_strings(pairs: list[str]) -> dict[str, Any]:
+    """`FIELD=VALUE` strings -> `r1_rewards.RewardArgs` keywords, each value of its field's type.
+
+    Strict: a boolean is true/false/yes/no/1/0 and nothing else, since a typo that
+    silently reads as False (`x=ture`) changes what the rewards grade.
+
+    >>> reward_args_from_strings(["enforce_same_language=true", "math_timeout=none"])
+    {'enforce_same_language': True, 'math_timeout': None}
+    """
+    import dataclasses
+
+    from r1_rewards import RewardArgs
+
+    fields = {f.name: f for f in dataclasses.fields(RewardArgs) if f.name != "reward_funcs"}
+    out: dict[str, Any] = {}
+    for pair in pairs:
+        name, sep, raw = pair.partition("=")
+        if not sep or name not in fields:
+            raise DataInputError(
+                f"--reward-arg {pair!r}: expected FIELD=VALUE with FIELD one of {', '.join(fields)}"
+            )
+        # RewardArgs postpones its annotations: the type is a string such as "float | None".
+        annotation = str(fields[name].type)
+        value: Any = raw
+        lowered = raw.strip().lower()
+        try:
+            if lowered in ("none", "null") and "None" in annotation:
+                value = None
+            elif annotation == "bool":
+                if lowered not in _BOOLEANS:
+                    raise ValueError(raw)
+                value = _BOOLEANS[lowered]
+            elif annotation.startswith("float"):
+                value = float(raw)
+            elif annotation.startswith("int"):
+                value = int(raw)
+        except ValueError:
+            allowed = "true or false" if annotation == "bool" else annotation
+            raise DataInputError(f"--reward-arg {pair!r}: {name} takes {allowed}") from None
+        out[name] = value
+    return out
+
+
+_BOOLEANS = {"true": True, "yes": True, "1": True, "false": False, "no": False, "0": False}
+
+
+@dataclass(kw_only=True)
 class PassRateConfig(GenerateConfig):
     """`GenerateConfig` plus which rewards to score with and the pass-rate window.
 
-    Attributes:
-        reward_funcs: r1-rewards registry names (`accuracy`, `format`, `code`, ...).
-        reward_args: other `r1_rewards.RewardArgs` fields (e.g. `code_provider`).
-        pass_rate_min, pass_rate_max: keep rows with min < mean reward < max.
-        filtered_output: where the kept rows go; default OUT with `.filtered.jsonl`.
+    `num_generations` defaults to 8 here (open-r1's filtering recipes sample 8).
     """
 
-    num_generations: int = 8
-    reward_funcs: list[str] = field(default_factory=lambda: ["accuracy"])
-    reward_args: dict[str, Any] = field(default_factory=dict)
-    pass_rate_min: float = 0.1
-    pass_rate_max: float = 0.9
-    filtered_output: str | Path | None = None
+    num_generations: int = field(
+        default=8, metadata=GenerateConfig.__dataclass_fields__["num_generations"].metadata
+    )
+    reward_funcs: list[str] = field(
+        default_factory=lambda: ["accuracy"],
+        metadata={
+            "help": "r1-rewards function name, repeatable (default: accuracy, which reads the "
+            "solution column)",
+            "flag": "--reward",
+            "metavar": "NAME",
+        },
+    )
+    reward_args: dict[str, Any] = field(
+        default_factory=dict,
+        metadata={
+            "help": "an r1_rewards.RewardArgs field, e.g. code_provider=local (repeatable)",
+            "flag": "--reward-arg",
+            "metavar": "FIELD=VALUE",
+            "from_cli": reward_args_from_strings,
+        },
+    )
+    pass_rate_min: float = field(
+        default=0.1, metadata={"help": "keep rows with mean reward above this", "metavar": "MIN"}
+    )
+    pass_rate_max: float = field(
+        default=0.9, metadata={"help": "keep rows with mean reward below this", "metavar": "MAX"}
+    )
+    filtered_output: str | Path | None = field(
+        default=None,
+        metadata={
+            "help": "kept rows (default: OUT with .filtered.jsonl)",
+            "metavar": "PATH.jsonl",
+        },
+    )
 
     def __post_init__(self) -> None:
         super().__post_init__()
@@ -88,6 +167,93 @@ class PassRateConfig(GenerateConfig):
             return get_reward_funcs(reward_funcs=list(self.reward_funcs), **self.reward_args)
         except (ValueError, TypeError) as exc:
             raise DataInputError(str(exc)) from exc
+
+
+# open-r1's filtering recipes (recipes/dataset_filtering/, read by its
+# scripts/pass_rate_filtering/compute_pass_rate.py through TRL's parser) -> PassRateConfig.
+_RECIPE_KEYS = {
+    "model_name_or_path": "model",
+    "dataset_name": "dataset",
+    "dataset_config": "dataset_config",
+    "dataset_split": "split",
+    "dataset_prompt_column": "prompt_column",
+    "dataset_start_index": "start",
+    "dataset_end_index": "end",
+    "max_completion_length": "max_tokens",
+}
+# Keys that configure the model server or training, not this client: the server that
+# answers --base-url was started with them (`vllm serve MODEL --revision ...`).
+# `reward_weights` is read by nobody: the pass rate is the plain mean of every reward,
+# as open-r1's nanmean over all functions.
+_RECIPE_SERVER_KEYS = frozenset(
+    {
+        "model_revision",
+        "torch_dtype",
+        "dtype",
+        "attn_implementation",
+        "chat_template",
+        "trust_remote_code",
+        "reward_weights",
+        "seed",
+        "output_dataset_name",
+    }
+)
+
+
+def load_pass_rate_recipe(path: str | Path) -> dict[str, Any]:
+    """open-r1's pass-rate filtering recipe (YAML) -> `PassRateConfig` keywords.
+
+    open-r1's keys are mapped (`model_name_or_path` -> `model`, `dataset_name` ->
+    `dataset`, `max_completion_length` -> `max_tokens`, ...), `RewardArgs` fields go to
+    `reward_args`, `PassRateConfig`'s own field names are taken as they are, and keys that
+    configure the model server are logged and left out. `prompt_column` defaults to
+    open-r1's `dataset_prompt_column` default, `prompt`. Any other key is an error that
+    lists the valid ones. `base_urls` is not in open-r1's recipes: give `--base-url`.
+
+    Raises:
+        DataInputError: unreadable file, not a mapping, or an unknown key.
+    """
+    import dataclasses
+
+    import yaml
+
+    from r1_rewards import RewardArgs
+
+    try:
+        raw = yaml.safe_load(Path(path).read_text(encoding="utf-8"))
+    except (OSError, yaml.YAMLError) as exc:
+        raise DataInputError(f"--config {path}: cannot read it ({exc})") from exc
+    if not isinstance(raw, dict):
+        raise DataInputError(f"--config {path}: expected a mapping of keys, got {raw!r:.80}")
+    own = {f.name for f in dataclasses.fields(PassRateConfig)}
+    reward_fields = {f.name for f in dataclasses.fields(RewardArgs)} - {"reward_funcs"}
+    out: dict[str, Any] = {"prompt_column": "prompt"}
+    reward_args: dict[str, Any] = {}
+    ignored: list[str] = []
+    for key, value in raw.items():
+        if key in _RECIPE_KEYS:
+            out[_RECIPE_KEYS[key]] = value
+        elif key in own:
+            out[key] = value
+        elif key in reward_fields:
+            reward_args[key] = value
+        elif key in _RECIPE_SERVER_KEYS:
+            ignored.append(key)
+        else:
+            valid = sorted({*_RECIPE_KEYS, *own, *reward_fields, *_RECIPE_SERVER_KEYS})
+            raise DataInputError(
+                f"--config {path}: unknown key {key!r}; valid keys are {', '.join(valid)}"
+            )
+    if reward_args:
+        out["reward_args"] = {**out.get("reward_args", {}), **reward_args}
+    if ignored:
+        logger.info(
+            "%s: %s configure the model server (or nothing, for reward_weights), "
+            "not r1-data; start the server behind --base-url with them",
+            path,
+            ", ".join(ignored),
+        )
+    return out
 
 
 @dataclass
@@ -141,8 +307,11 @@ def score_row(
     return {**row, "pass_rate_rewards": rewards, "pass_rate": mean_reward(rewards)}
 
 
-async def apass_rate(cfg: PassRateConfig) -> PassRateReport:
-    """Generate, score and journal every row of `cfg`, then write the kept rows."""
+async def pass_rate(cfg: PassRateConfig) -> PassRateReport:
+    """Generate, score and journal every row of `cfg`, then write the kept rows.
+
+    `pass_rate_sync` is the same for callers outside an event loop.
+    """
     from r1_rewards import RewardError
 
     funcs = cfg.rewards()
@@ -155,7 +324,7 @@ async def apass_rate(cfg: PassRateConfig) -> PassRateReport:
         except RewardError as exc:
             raise DataInputError(f"cannot score the generations: {exc}") from exc
 
-    generation = await agenerate(cfg, on_row=on_row)
+    generation = await generate(cfg, on_row=on_row)
     report = PassRateReport(generation)
     if not generation.complete:
         logger.warning("some rows failed; the filtered file is written once every row is in")
@@ -183,6 +352,17 @@ def write_filtered(cfg: PassRateConfig, report: PassRateReport) -> Path:
     return out
 
 
-def pass_rate(cfg: PassRateConfig) -> PassRateReport:
-    """Synchronous wrapper of `apass_rate`."""
-    return asyncio.run(apass_rate(cfg))
+def pass_rate_sync(cfg: PassRateConfig) -> PassRateReport:
+    """`pass_rate` for callers outside an event loop (scripts, the CLI)."""
+    return asyncio.run(pass_rate(cfg))
+
+
+async def apass_rate(cfg: PassRateConfig) -> PassRateReport:
+    """Deprecated name of the async `pass_rate` (r1's async functions carry no prefix)."""
+    warnings.warn(
+        "r1_data.apass_rate is deprecated: `await r1_data.pass_rate(cfg)`, or "
+        "`r1_data.pass_rate_sync(cfg)` outside an event loop",
+        DeprecationWarning,
+        stacklevel=2,
+    )
+    return await pass_rate(cfg)

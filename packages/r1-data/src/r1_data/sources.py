@@ -189,3 +189,21 @@ def write_dataset(ds: Dataset, out: str | os.PathLike[str]) -> Path:
         ds.save_to_disk(str(out_path))
     logger.info("wrote %d rows to %s", len(ds), out_path)
     return out_path
+
+
+def push_dataset(ds: Dataset, repo_id: str, private: bool = False) -> None:
+    """Push `ds` to the Hub as data set repo `repo_id` (its `train` split).
+
+    Public unless `private`, as `Dataset.push_to_hub`. A repo that already exists keeps
+    its visibility (the Hub ignores `private` then).
+
+    Raises:
+        HubError: the Hub refused the push or could not be reached; the message says which.
+    """
+    from r1_data.errors import HubError
+
+    try:
+        ds.push_to_hub(repo_id, private=private)
+    except OSError as exc:  # requests/httpx connection errors and HfHubHTTPError are OSErrors
+        raise HubError(f"pushing to the Hub data set {repo_id!r} failed: {exc}") from exc
+    logger.info("pushed %d rows to %s (%s)", len(ds), repo_id, "private" if private else "public")
