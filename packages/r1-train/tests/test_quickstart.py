@@ -26,6 +26,9 @@ from r1_train.tiny.quickstart import (
 from r1_train.tiny.report import ends, reward_curve
 
 REPO = Path(__file__).resolve().parents[3]
+# The shared fast run takes minutes on a quiet 2-core machine and many more on a loaded one;
+# its fixture's time counts against the first test that uses it.
+pytestmark = pytest.mark.timeout(3600)
 
 
 @pytest.fixture(scope="module")

@@ -100,7 +100,7 @@ class QuickstartConfig:
         default=4, metadata={"help": "Samples per held-out problem for pass@1 (the n of pass@1)."}
     )
     sft_steps: int | None = field(
-        default=None, metadata={"help": "SFT steps (the recipe's 400; fast 300)."}
+        default=None, metadata={"help": "SFT steps (the recipe's 400; fast 500)."}
     )
     grpo_steps: int | None = field(
         default=None, metadata={"help": "GRPO steps (the recipe's 150; fast 60)."}
@@ -158,7 +158,10 @@ class QuickstartConfig:
 
 
 # The full run is the recipes' settings, measured to learn on a 2-core CPU (SPEC section 5).
-# The fast run keeps SFT long enough for the format and GRPO long enough to lift pass@1.
+# The fast run trades a longer SFT (cheap: ~15 ms a step) for fewer GRPO steps (~0.3 s each):
+# from 500 SFT steps (pass@1 0.61 at T=0.6, seed 0, against 0.16 at 300) GRPO has enough
+# mixed groups to lift the accuracy reward within 60 steps (0.43 -> 0.58, first vs last
+# fifth); from 300 steps it did not move in 60.
 _FULL: dict[str, int | None] = {
     "n_sft": 3000,
     "n_grpo": 1200,
@@ -170,7 +173,7 @@ _FAST: dict[str, int | None] = {
     "n_sft": 2000,
     "n_grpo": 480,
     "n_eval": 100,
-    "sft_steps": 300,
+    "sft_steps": 500,
     "grpo_steps": 60,
 }
 
