@@ -64,7 +64,7 @@ def evaluate(
     rows = [json.loads(line) for line in Path(dataset).read_text().splitlines() if line.strip()]
     tokenizer = AutoTokenizer.from_pretrained(model_path)
     tokenizer.padding_side = "left"  # decoder-only generation pads on the left
-    model = AutoModelForCausalLM.from_pretrained(model_path, dtype=torch.float32)
+    model: Any = AutoModelForCausalLM.from_pretrained(model_path, dtype=torch.float32)
     model.eval()
     prompts = [
         tokenizer.apply_chat_template(r["prompt"], tokenize=False, add_generation_prompt=True)
