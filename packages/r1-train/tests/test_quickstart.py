@@ -51,7 +51,8 @@ def fast_run(tmp_path_factory: pytest.TempPathFactory) -> tuple[QuickstartResult
 def test_traces_are_written_once_per_prompt_after_a_kill(fast_run):
     result, _ = fast_run
     facts = result.stage("generate").facts
-    rows = [json.loads(line) for line in (result.output_dir / "data/traces.jsonl").open()]
+    text = (result.output_dir / "data/traces.jsonl").read_text()
+    rows = [json.loads(line) for line in text.splitlines()]
     ids = [r["id"] for r in rows]
     assert len(ids) == len(set(ids)) == facts["prompts"]
     # The second run resumed: it skipped exactly what the killed one had written.

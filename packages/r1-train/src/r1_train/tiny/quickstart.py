@@ -291,21 +291,21 @@ def _stream(argv: list[str], log: Path, on_line: Callable[[str], None] | None = 
     with open(log, "a", encoding="utf-8") as sink:
         sink.write(f"$ {_display(argv)}\n")
         sink.flush()
-        proc = subprocess.Popen(
+        with subprocess.Popen(
             argv,
             stdout=subprocess.PIPE,
             stderr=subprocess.STDOUT,
             text=True,
             bufsize=1,
             env=_stage_env(),
-        )
-        assert proc.stdout is not None
-        for line in proc.stdout:
-            sink.write(line)
-            sink.flush()
-            if on_line is not None:
-                on_line(line.rstrip("\n"))
-        return proc.wait()
+        ) as proc:
+            assert proc.stdout is not None
+            for line in proc.stdout:
+                sink.write(line)
+                sink.flush()
+                if on_line is not None:
+                    on_line(line.rstrip("\n"))
+            return proc.wait()
 
 
 def _check(status: int, stage: str, argv: list[str], log: Path) -> None:
@@ -591,7 +591,12 @@ def evaluate_checkpoint(
     """pass@1 over n samples of one checkpoint; returns its task summary and the command.
 
     The one place that knows how a checkpoint is scored: a `summary.json` in r1-eval's
-    layout, read back.
+    layout, read back. It runs `r1_train.tiny.evaluation`, not `r1-eval run`, for now:
+    r1-eval's `math_500` wraps each problem in lighteval's own instruction, which this
+    student never saw (measured: pass@1 0.000 on an SFT checkpoint that scores 0.16 here),
+    and each `r1-eval run` imports lighteval (20-50 s) per checkpoint. Switching means
+    training on that instruction (the teacher finds the sum anywhere in the message) and
+    replacing this command.
     """
     target = out / "eval" / stage
     argv = [
