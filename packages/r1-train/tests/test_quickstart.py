@@ -102,7 +102,8 @@ def test_report_table_figure_and_commands(fast_run):
         "r1-data decontaminate",
         "r1-train sft --config",
         "r1-train grpo --config",
-        "r1_train.tiny.evaluation",
+        "python -m r1_train.tiny.tiny_model",
+        "python -m r1_train.tiny.evaluation",
     ):
         assert f"$ {command}" in text
     assert sum(line.startswith("[") and "/7]" in line for line in lines) == 7
