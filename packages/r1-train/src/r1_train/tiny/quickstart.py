@@ -711,7 +711,7 @@ def run_quickstart(
     figure = write_figure(
         out / "quickstart.png", sft_losses, grpo_log, evaluations, cfg.eval_samples
     )
-    stages.append(StageRun("report", [], time.perf_counter() - t7, str(out / "report.md")))
+    done(StageRun("report", [], time.perf_counter() - t7, str(out / "report.md")))
     text = render_report(
         cfg, stages, evaluations, sft_losses, grpo_log, figure, time.perf_counter() - t_start
     )
