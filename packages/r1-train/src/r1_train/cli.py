@@ -9,9 +9,9 @@ config knows is an error naming the closest valid one: a misspelt `learning_rat`
 otherwise train with the default and nobody would notice. `--dry-run` prints every field
 of each resolved config as YAML on stdout and exits without loading anything.
 
-`r1-train quickstart` is the tiny end-to-end R1 run (`r1_train.tiny.quickstart`): no GPU,
-no download, a couple of minutes on two cores; its flags are generated from
-`QuickstartConfig`.
+`r1-train quickstart` is the tiny end-to-end R1 run (`r1_train.tiny.quickstart`): every
+stage through its real command, no GPU, no download, a few minutes on two cores; its flags
+are generated from `QuickstartConfig`.
 
 Exit codes: 0 done, 1 the job failed, 2 usage or configuration error (including a missing
 extra), 3 a required service (the Hub) unavailable. Heavy modules (torch, transformers,
@@ -24,12 +24,10 @@ output_dir.
 
 from __future__ import annotations
 
-import argparse
 import dataclasses
 import logging
 import os
 import sys
-import types
 import typing
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -220,84 +218,24 @@ def _stage(stage: StageName, argv: list[str]) -> int:
     return 0
 
 
-def make_quickstart_parser() -> argparse.ArgumentParser:
-    """`r1-train quickstart`'s parser: one flag per `QuickstartConfig` field, its default shown."""
-    from r1_train.tiny.quickstart import QuickstartConfig
-
-    parser = argparse.ArgumentParser(
-        prog="r1-train quickstart",
-        description="The whole R1 recipe on a CPU in a few minutes: a tiny Qwen2 student is "
-        "distilled (SFT) on teacher traces for column addition, then trained with GRPO on "
-        "fresh problems from accuracy and format rewards alone, and evaluated greedily on "
-        "held-out problems after each stage. No GPU, no download.",
-        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
-    )
-    hints = typing.get_type_hints(QuickstartConfig)
-    for f in dataclasses.fields(QuickstartConfig):
-        kind, nargs = _flag_type(hints[f.name])
-        default = f.default if f.default is not dataclasses.MISSING else None
-        parser.add_argument(
-            "--" + f.name.replace("_", "-"),
-            dest=f.name,
-            type=kind,
-            nargs=nargs,
-            default=list(default) if isinstance(default, tuple) else default,
-            help=f.metadata.get("help", f.name.replace("_", " ")),
-        )
-    return parser
-
-
-def _flag_type(hint: Any) -> tuple[Any, Any]:
-    """argparse's (type, nargs) for a dataclass field's type (str | None -> str)."""
-    if isinstance(hint, types.UnionType) or typing.get_origin(hint) is typing.Union:
-        hint = next(a for a in typing.get_args(hint) if a is not type(None))
-    if typing.get_origin(hint) is tuple:
-        args = typing.get_args(hint)
-        return args[0], len(args)
-    return hint, None
-
-
 def _quickstart(argv: list[str]) -> int:
-    from r1_train.tiny.quickstart import QuickstartConfig, run_quickstart
-
-    args = vars(make_quickstart_parser().parse_args(argv))
-    values: dict[str, Any] = {k: tuple(v) if isinstance(v, list) else v for k, v in args.items()}
-    try:
-        config = QuickstartConfig(**values)
-    except ValueError as exc:
-        raise ConfigError(str(exc)) from None
-    _quiet_libraries()
-    print("r1 quickstart: distil, then reinforce (DeepSeek-R1) on a tiny model, on the CPU")
-    result = run_quickstart(config, report=lambda line: print(line, flush=True))
-    print()
-    print(f"{'stage':<8}{'format rate':>12}{'accuracy':>10}")
-    for e in result.evaluations:
-        print(f"{e.stage:<8}{e.format_rate:>12.3f}{e.accuracy:>10.3f}")
-    print()
-    print("one held-out problem after GRPO:")
-    prompt, completion = result.evaluations[-1].samples[0]
-    print(f"  user: {prompt}")
-    print("  " + completion.replace("\n", "\n  "))
-    print()
-    print(f"checkpoints: SFT -> {result.checkpoints['sft']}, GRPO -> {result.checkpoints['grpo']}")
-    print(
-        f"time: SFT {result.seconds['sft']:.0f} s, GRPO {result.seconds['grpo']:.0f} s, "
-        f"total {result.seconds['total']:.0f} s"
+    from r1_train.tiny.quickstart import (
+        QuickstartError,
+        config_from_args,
+        make_parser,
+        run_quickstart,
     )
+
+    config = config_from_args(make_parser().parse_args(argv))
+    print("r1 quickstart: distil, then reinforce (DeepSeek-R1), on a tiny model on the CPU")
+    print(f"every stage below is a command of its own; logs and outputs in {config.output_dir}/")
+    try:
+        result = run_quickstart(config, report=lambda line: print(line, flush=True))
+    except QuickstartError as exc:
+        print(f"r1-train quickstart: {exc}", file=sys.stderr)
+        return 1
+    print(result.report)
     return 0
-
-
-def _quiet_libraries() -> None:
-    """The quickstart prints its own lines; the libraries' progress bars would bury them."""
-    import warnings
-
-    import datasets
-    import transformers
-
-    datasets.disable_progress_bars()
-    transformers.utils.logging.set_verbosity_error()
-    transformers.utils.logging.disable_progress_bar()
-    warnings.filterwarnings("ignore", category=UserWarning)
 
 
 def overview() -> str:

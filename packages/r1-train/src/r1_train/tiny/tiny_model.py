@@ -13,13 +13,20 @@ Two details decide whether the tiny run can learn at all:
   TRL decodes completions with `skip_special_tokens=True`, and a special `<think>` would
   vanish before the format reward ever sees it (the format reward would then be 0 forever).
 
+`python -m r1_train.tiny.tiny_model --corpus sft.jsonl --output-dir init` writes both to a
+folder that `r1-train sft --config recipes/tiny/sft.yaml` loads like any hub checkpoint
+(the quickstart's stage 0).
+
 Data flow: the task's corpus (prompts and teacher traces) -> BPE tokenizer with a ChatML
 template -> saved beside a randomly initialised Qwen2 model -> SFT, then GRPO.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import argparse
+import json
+from collections.abc import Iterable, Iterator
+from pathlib import Path
 from typing import Any
 
 # ChatML, as Qwen2.5 and DeepSeek-R1-Distill-Qwen use; the assistant turn ends with
@@ -113,3 +120,68 @@ def tiny_qwen2(tokenizer: Any, seed: int, hidden: int = 64, layers: int = 2) -> 
     model.generation_config.eos_token_id = tokenizer.eos_token_id
     model.generation_config.pad_token_id = tokenizer.pad_token_id
     return model
+
+
+def chat_texts(path: str | Path) -> Iterator[str]:
+    """Every message content of a JSONL of chat rows (`prompt`/`completion` or `messages`)."""
+    with open(path, encoding="utf-8") as lines:
+        for line in lines:
+            if not line.strip():
+                continue
+            row = json.loads(line)
+            for key in ("prompt", "completion", "messages"):
+                value = row.get(key)
+                if isinstance(value, str):
+                    yield value
+                elif isinstance(value, list):
+                    yield from (str(m.get("content", "")) for m in value)
+
+
+def make_student(
+    corpus: str | Path,
+    output_dir: str | Path,
+    seed: int = 0,
+    tokenizer_path: str | None = None,
+    hidden: int = 64,
+    layers: int = 2,
+) -> dict[str, Any]:
+    """Write a tokenizer (trained on `corpus`, or loaded) and a fresh student to `output_dir`."""
+    tokenizer = (
+        load_tokenizer(tokenizer_path) if tokenizer_path else train_tokenizer(chat_texts(corpus))
+    )
+    model = tiny_qwen2(tokenizer, seed=seed, hidden=hidden, layers=layers)
+    model.save_pretrained(str(output_dir))
+    tokenizer.save_pretrained(str(output_dir))
+    return {
+        "parameters": sum(p.numel() for p in model.parameters()),
+        "vocabulary": len(tokenizer),
+        "output_dir": str(output_dir),
+    }
+
+
+def main(argv: list[str] | None = None) -> int:
+    """`python -m r1_train.tiny.tiny_model`: the initial student, saved as a checkpoint."""
+    parser = argparse.ArgumentParser(
+        prog="python -m r1_train.tiny.tiny_model",
+        description="Train a small BPE on a JSONL of chat rows and save it with a randomly "
+        "initialised Qwen2 student (the tiny recipe's initial checkpoint).",
+    )
+    parser.add_argument("--corpus", required=True, help="JSONL of prompt/completion chat rows")
+    parser.add_argument("--output-dir", required=True, help="the checkpoint folder to write")
+    parser.add_argument("--seed", type=int, default=0, help="seed of the initial weights")
+    parser.add_argument(
+        "--tokenizer-path", default=None, help="a real tokenizer folder instead of the tiny BPE"
+    )
+    parser.add_argument("--hidden", type=int, default=64, help="hidden size")
+    parser.add_argument("--layers", type=int, default=2, help="transformer layers")
+    args = parser.parse_args(argv)
+    info = make_student(
+        args.corpus, args.output_dir, args.seed, args.tokenizer_path, args.hidden, args.layers
+    )
+    # One JSON line on stdout: the quickstart reads it, a person can too.
+    print(json.dumps(info))  # noqa: T201
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
