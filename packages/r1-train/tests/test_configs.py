@@ -138,18 +138,14 @@ def test_cli_help_and_unknown_command(capsys):
 def test_every_quickstart_field_is_a_flag_with_its_default():
     import dataclasses
 
-    from r1_train.cli import make_quickstart_parser
-    from r1_train.tiny.quickstart import QuickstartConfig
+    from r1_train.tiny.quickstart import QuickstartConfig, config_from_args, make_parser
 
-    parser = make_quickstart_parser()
+    parser = make_parser()
     dests = {action.dest: action for action in parser._actions}
     for f in dataclasses.fields(QuickstartConfig):
         assert f.name in dests, f.name
-    args = parser.parse_args(["--sft-steps", "7", "--digits", "3", "4"])
-    config = QuickstartConfig(
-        **{k: tuple(v) if isinstance(v, list) else v for k, v in vars(args).items()}
-    )
-    assert config.sft_steps == 7 and config.digits == (3, 4)
+    config = config_from_args(parser.parse_args(["--sft-steps", "7", "--seed", "3"]))
+    assert config.sft_steps == 7 and config.seed == 3
     assert config.grpo_steps == QuickstartConfig().grpo_steps
 
 
