@@ -83,6 +83,8 @@ from r1_sandbox.result import (
 )
 
 logger = logging.getLogger(__name__)
+# How far below the limit a kernel SIGXCPU may land, in CPU seconds (a few ticks).
+_CPU_TICK_SLACK_S = 0.1
 
 Isolation = Literal["auto", "strict", "none"]
 _T = TypeVar("_T")
@@ -545,6 +547,11 @@ class LocalSandbox(Sandbox):
             or (report is not None and report.cpu_limit)
             or outcome.cpu_s >= timeout
             or (not self._contained and rc == -signal.SIGXCPU)
+            # The kernel's RLIMIT_CPU counts in scheduler ticks and can fire a few ms before
+            # the precise rusage total reaches the limit. A SIGXCPU that comes at the limit is
+            # the limit; one the program raises early itself stays RE (it gains nothing: TLE
+            # is no better a verdict).
+            or (rc == -signal.SIGXCPU and outcome.cpu_s >= timeout - _CPU_TICK_SLACK_S)
         ):
             status, message = Status.TLE, f"time limit {timeout:g}s"
         elif outcome.cgroup_oom:
