@@ -169,6 +169,11 @@ def _requeue_after_first_checkpoint(training: Training) -> None:
         while job_state(job_id).get("JobState") != "PENDING":
             assert time.monotonic() < deadline, job_state(job_id)
             time.sleep(0.2)
+        # slurmd revoked the first run's credential at the requeue, and its check is
+        # `created <= revoked` in whole seconds: a start within the same second is killed as
+        # "Job credential revoked" (JobState FAILED). Three seconds put the new one past it,
+        # on a loaded node too.
+        time.sleep(3)
         subprocess.run(
             ["scontrol", "update", f"jobid={job_id}", "StartTime=now"],
             check=True,
