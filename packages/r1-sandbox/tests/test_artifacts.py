@@ -246,3 +246,28 @@ def test_local_binds_a_built_program_read_only(sandbox):
     finally:
         sandbox._binaries.release(path)
     assert sandbox.run_sync(built).stdout == "changed=0\n"
+
+
+def test_the_batch_runner_refuses_to_sweep_outside_r1s_init():
+    # kill(-1) and emptying /tmp are only safe as PID 1's sole tenant in r1's namespace.
+    import subprocess
+    import sys
+
+    from r1_sandbox import _batch
+    from r1_sandbox._containment import INIT_PATH
+
+    assert INIT_PATH.encode() in _batch.GUARD.encode() and _batch.RUNNER.startswith(_batch.GUARD)
+    assert subprocess.run([sys.executable, "-c", _batch.GUARD], check=False).returncode == 3
+
+
+def test_uncontained_run_inputs_runs_each_test_on_its_own():
+    box = LocalSandbox(isolation="none")
+    try:
+        built = box.build_sync(
+            "#include <cstdio>\nint main(){int x; scanf(\"%d\",&x); printf(\"%d\\n\", -x);}\n",
+            "cpp",
+        )
+        results = box.run_inputs_sync(built, ["1", "2", "3"], timeout=5)
+    finally:
+        box.close()
+    assert [r.stdout for r in results] == ["-1\n", "-2\n", "-3\n"]

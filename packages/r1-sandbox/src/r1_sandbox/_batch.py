@@ -22,7 +22,9 @@ into memory before any test starts, and reports behind a per-call secret that on
 knows. Anything else on the run's stdout is ignored. If the report is missing or does
 not fit (a program killed the runner, flooded the output, or the image has no python3),
 `run_inputs` falls back to one sandbox per test, so a hostile program can make its own
-grading slower, never wrong.
+grading slower, never wrong. The runner only runs inside r1's own init (`GUARD`): on a
+hosted VM (E2B, MorphCloud) or uncontained (`isolation="none"`) its sweep would reach
+processes and files that are not the batch's, so there every test runs on its own.
 
 Not guaranteed: memory is bounded per test by RLIMIT_DATA and for the whole sandbox by the
 backend (the run's cgroup on local); a test whose allocation was refused by the rlimit
@@ -50,7 +52,23 @@ PER_TEST_SLACK_S = 0.5
 #: Memory of the runner itself (python3) on top of the largest test's limit.
 RUNNER_MB = 64
 
-RUNNER = r"""
+#: The runner's first lines. Its sweep (`kill(-1)`, emptying the scratch, `/tmp` and
+#: `/dev/shm`) is only safe as the sole tenant of a fresh PID namespace whose PID 1 is r1's
+#: init: anywhere else (a host with `isolation="none"`, a hosted VM, a bare `python3
+#: runner.py`) it would kill and delete what is not the batch's. There it exits 3 before
+#: touching anything, and `run_inputs` runs one sandbox per test instead.
+GUARD = r"""
+import sys
+try:
+    with open("/proc/1/cmdline", "rb") as fh:
+        contained = fh.read().split(b"\0", 1)[0] == b"/.r1-init"
+except OSError:
+    contained = False
+if not contained:
+    sys.exit(3)
+"""
+
+RUNNER = GUARD + r"""
 import base64, ctypes, json, os, resource, select, selectors, shutil, signal, sys, time
 libc = ctypes.CDLL(None, use_errno=True)
 libc.prctl(4, 0, 0, 0, 0)   # PR_SET_DUMPABLE 0: no ptrace, no /proc/<pid>/mem, fd, environ
