@@ -264,7 +264,7 @@ def test_uncontained_run_inputs_runs_each_test_on_its_own():
     box = LocalSandbox(isolation="none")
     try:
         built = box.build_sync(
-            "#include <cstdio>\nint main(){int x; scanf(\"%d\",&x); printf(\"%d\\n\", -x);}\n",
+            '#include <cstdio>\nint main(){int x; scanf("%d",&x); printf("%d\\n", -x);}\n',
             "cpp",
         )
         results = box.run_inputs_sync(built, ["1", "2", "3"], timeout=5)

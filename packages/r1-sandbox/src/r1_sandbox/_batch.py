@@ -68,7 +68,9 @@ if not contained:
     sys.exit(3)
 """
 
-RUNNER = GUARD + r"""
+RUNNER = (
+    GUARD
+    + r"""
 import base64, ctypes, json, os, resource, select, selectors, shutil, signal, sys, time
 libc = ctypes.CDLL(None, use_errno=True)
 libc.prctl(4, 0, 0, 0, 0)   # PR_SET_DUMPABLE 0: no ptrace, no /proc/<pid>/mem, fd, environ
@@ -238,6 +240,7 @@ for test in spec["tests"]:
     wipe()
 sys.stdout.write(nonce + " " + base64.b64encode(json.dumps(results).encode()).decode() + "\n")
 """
+)
 
 
 def batch_job(
