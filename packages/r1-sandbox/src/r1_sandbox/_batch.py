@@ -45,6 +45,7 @@ import signal
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from r1_sandbox.languages import get_language
 from r1_sandbox.result import Job, RunResult, Status
 
 #: Seconds of the runner's own work per test (copy, spawn, wipe) in the whole-run limit.
@@ -77,13 +78,19 @@ libc.prctl(4, 0, 0, 0, 0)   # PR_SET_DUMPABLE 0: no ptrace, no /proc/<pid>/mem, 
 libc.prctl(36, 1, 0, 0, 0)  # PR_SET_CHILD_SUBREAPER: orphans come back to be reaped
 nonce = sys.stdin.buffer.readline().strip().decode()
 spec = json.loads(sys.stdin.buffer.read())
-with open("prog", "rb") as fh:
-    binary = fh.read()
-argv = spec["argv"]
-extra = [(n, base64.b64decode(c)) for n, c in spec["files"]]
+bound = None
+if any(p.get("binary") for p in spec["programs"]):
+    with open("prog", "rb") as fh:
+        bound = fh.read()
+programs = [
+    (p["argv"], [(n, base64.b64decode(c)) for n, c in p["files"]], bool(p.get("binary")),
+     bool(p.get("stack")))
+    for p in spec["programs"]
+]
 limit = spec["output_limit"]
 me = os.getpid()
 ROOTS = [os.getcwd(), "/tmp", "/dev/shm"]
+KEEP = {os.getcwd(): {"prog"} if bound is not None else set()}  # a read-only bind stays
 
 def wipe():
     for root in ROOTS:
@@ -92,14 +99,74 @@ def wipe():
         except OSError:
             continue
         for name in names:
+            if name in KEEP.get(root, ()):
+                continue
             path = os.path.join(root, name)
             try:
                 if os.path.isdir(path) and not os.path.islink(path):
+                    # A program may leave directories it made unreadable or unwritable:
+                    # they are ours too (one uid), so open them up on the way down.
+                    os.chmod(path, 0o700)
+                    for top, dirs, _ in os.walk(path):
+                        for d in dirs:
+                            try:
+                                os.chmod(os.path.join(top, d), 0o700, follow_symlinks=False)
+                            except OSError:
+                                pass
                     shutil.rmtree(path, ignore_errors=True)
                 else:
                     os.unlink(path)
             except OSError:
                 pass
+
+def ipc_ids():
+    # System V IPC objects outlive their creator (the IPC namespace is the sandbox's):
+    # a segment left behind would hold memory, and a queue data, into the next test.
+    found = []
+    for kind in ("shm", "msg", "sem"):
+        try:
+            with open("/proc/sysvipc/" + kind) as fh:
+                rows = fh.read().splitlines()[1:]
+        except OSError:
+            continue
+        found += [(kind, int(row.split()[1])) for row in rows if row.strip()]
+    return found
+
+def drop_ipc():
+    for kind, ident in ipc_ids():
+        if kind == "shm":
+            libc.shmctl(ident, 0, None)  # IPC_RMID
+        elif kind == "msg":
+            libc.msgctl(ident, 0, None)
+        else:
+            libc.semctl(ident, 0, 0)
+
+RLIMITS = sorted(getattr(resource, n) for n in dir(resource) if n.startswith("RLIMIT_"))
+
+def own_state():
+    # What a program of the same uid may change in the runner, and its successors inherit:
+    # rlimits (prlimit), niceness (setpriority), scheduling policy and CPU affinity.
+    return (
+        [resource.getrlimit(r) for r in RLIMITS],
+        os.getpriority(os.PRIO_PROCESS, 0),
+        os.sched_getscheduler(0),
+        sorted(os.sched_getaffinity(0)),
+    )
+
+def names(root):
+    try:
+        return os.listdir(root)
+    except OSError:
+        return []
+
+def clean():
+    # Nothing of a finished test may reach the next one; if something does, stop with no
+    # report at all: the caller then runs every test in a sandbox of its own.
+    wipe()
+    drop_ipc()
+    left = [n for root in ROOTS for n in names(root) if n not in KEEP.get(root, ())]
+    if left or ipc_ids() or own_state() != state:
+        sys.exit(4)
 
 def kill_all():
     # kill(-1) signals every process but this one and PID 1; it fails (ESRCH) once none
@@ -120,16 +187,22 @@ def kill_all():
     except ChildProcessError:
         pass
 
-wipe()
+state = own_state()
+clean()
 results = []
 for test in spec["tests"]:
-    os.mkdir("t", 0o700)
-    path = os.path.join("t", "prog")
-    with open(path, "wb") as fh:
-        fh.write(binary)
-    os.chmod(path, 0o500)
+    argv, extra, binary, stack = programs[test["program"]]
+    # A built program gets a directory of its own beside the bound `prog`; source runs
+    # where a run of its own would: /sandbox itself (emptied), `..` the read-only root.
+    here = "t" if binary else "."
+    if binary:
+        os.mkdir(here, 0o700)
+        path = os.path.join(here, "prog")
+        with open(path, "wb") as fh:
+            fh.write(bound)
+        os.chmod(path, 0o500)
     for name, content in extra:
-        target = os.path.join("t", name)
+        target = os.path.join(here, name)
         os.makedirs(os.path.dirname(target), exist_ok=True)
         with open(target, "wb") as fh:
             fh.write(content)
@@ -137,24 +210,32 @@ for test in spec["tests"]:
     r_in, w_in = os.pipe()
     r_out, w_out = os.pipe()
     r_err, w_err = os.pipe()
+    r_exec, w_exec = os.pipe()  # close-on-exec: EOF says the exec happened
+    # Children's peak RSS so far: orphans reaped below count only if they go above it.
+    prior_kb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
     start = time.monotonic()
     pid = os.fork()
     if pid == 0:
         try:
-            os.chdir("t")
+            os.chdir(here)
             os.dup2(r_in, 0); os.dup2(w_out, 1); os.dup2(w_err, 2)  # the rest is CLOEXEC
             cpu = max(1, int(-(-timeout // 1)))  # whole seconds, rounded up
             resource.setrlimit(resource.RLIMIT_CPU, (cpu, cpu + 1))
             if memory:
                 resource.setrlimit(resource.RLIMIT_DATA, (memory, memory))
             resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
-            hard = resource.getrlimit(resource.RLIMIT_STACK)[1]
-            resource.setrlimit(resource.RLIMIT_STACK, (hard, hard))  # as CMS: deep recursion
-            os.execv("./prog", ["./prog", *argv])
+            if stack:  # a built program, as CMS runs it: deep recursion
+                hard = resource.getrlimit(resource.RLIMIT_STACK)[1]
+                resource.setrlimit(resource.RLIMIT_STACK, (hard, hard))
+            os.execvp(argv[0], argv)
         except BaseException:
+            os.write(w_exec, b"x")
             os._exit(125)
-    for fd in (r_in, w_out, w_err):
+    for fd in (r_in, w_out, w_err, w_exec):
         os.close(fd)
+    # The program's own exit 125 is its verdict; only this pipe tells a failed exec.
+    exec_failed = os.read(r_exec, 1) == b"x"
+    os.close(r_exec)
     data = test["stdin"].encode()
     sel = selectors.DefaultSelector()
     sel.register(r_out, selectors.EVENT_READ, "out")
@@ -165,40 +246,51 @@ for test in spec["tests"]:
     else:
         os.close(w_in)
     bufs = {"out": bytearray(), "err": bytearray()}
-    overflow = timed_out = False
+    overflow = timed_out = exited = False
     status = rusage = None
     sent = 0
-    while sel.get_map():
+    try:
+        pidfd = os.pidfd_open(pid)
+    except (AttributeError, OSError):
+        pidfd = None
+    if pidfd is not None:
+        # The test ends when its program does, as a run of its own ends when the init
+        # reaps it: a background process holding stdout must not stretch it to a TLE.
+        sel.register(pidfd, selectors.EVENT_READ, "exit")
+
+    def take(key):
+        global overflow
+        chunk = os.read(key.fd, 65536)
+        if not chunk:
+            sel.unregister(key.fd); os.close(key.fd)
+            return
+        buf = bufs[key.data]
+        buf += chunk
+        if len(buf) > limit:
+            del buf[limit:]
+            if key.data == "out":
+                overflow = True
+
+    while any(k.data in ("out", "err") for k in sel.get_map().values()):
         left = timeout - (time.monotonic() - start)
         if left <= 0:
             timed_out = True
             break
         for key, _ in sel.select(min(left, 0.5)):
-            if key.data == "in":
+            if key.data == "exit":
+                exited = True
+            elif key.data == "in":
                 try:
                     sent += os.write(w_in, data[sent:sent + 65536])
                 except OSError:
                     sent = len(data)
                 if sent >= len(data):
                     sel.unregister(w_in); os.close(w_in)
-                continue
-            chunk = os.read(key.fd, 65536)
-            if not chunk:
-                sel.unregister(key.fd); os.close(key.fd)
-                continue
-            buf = bufs[key.data]
-            buf += chunk
-            if len(buf) > limit:
-                del buf[limit:]
-                if key.data == "out":
-                    overflow = True
-        if overflow:
+            else:
+                take(key)
+        if overflow or exited:
             break
     if not timed_out and not overflow:
-        try:
-            pidfd = os.pidfd_open(pid)
-        except (AttributeError, OSError):
-            pidfd = None
         while True:
             _, st, ru = os.wait4(pid, os.WNOHANG)
             if _:
@@ -212,8 +304,6 @@ for test in spec["tests"]:
                 select.select([pidfd], [], [], left)  # readable when the test exits
             else:
                 time.sleep(0.0005)
-        if pidfd is not None:
-            os.close(pidfd)
     wall = time.monotonic() - start
     if status is None:
         os.kill(pid, signal.SIGKILL)
@@ -221,6 +311,15 @@ for test in spec["tests"]:
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     kill_all()
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    if pidfd is not None:
+        sel.unregister(pidfd); os.close(pidfd)
+    if not timed_out and not overflow:
+        # Every writer is dead now: what is left in the pipes is the test's last output.
+        if sent < len(data):
+            sel.unregister(w_in); os.close(w_in)
+        while sel.get_map() and not overflow:
+            for key, _ in sel.select():
+                take(key)
     for key in list(sel.get_map().values()):
         sel.unregister(key.fd)
         try:
@@ -232,15 +331,24 @@ for test in spec["tests"]:
     results.append({
         "exit": os.WEXITSTATUS(status) if os.WIFEXITED(status) else None,
         "signal": os.WTERMSIG(status) if os.WIFSIGNALED(status) else None,
-        "wall": wall, "cpu": cpu, "rss_kb": max(rusage.ru_maxrss, after.ru_maxrss),
-        "timed_out": timed_out, "overflow": overflow,
+        "wall": wall, "cpu": cpu,
+        "rss_kb": max(rusage.ru_maxrss, after.ru_maxrss if after.ru_maxrss > prior_kb else 0),
+        "timed_out": timed_out, "overflow": overflow, "exec_failed": exec_failed,
         "stdout": base64.b64encode(bytes(bufs["out"])).decode(),
         "stderr": base64.b64encode(bytes(bufs["err"][-limit:])).decode(),
     })
-    wipe()
+    clean()
 sys.stdout.write(nonce + " " + base64.b64encode(json.dumps(results).encode()).decode() + "\n")
 """
 )
+
+
+def _encoded(files: Mapping[str, str | bytes]) -> list[list[str]]:
+    Job("", files=files)  # the same rules for file names as a run of its own
+    return [
+        [name, base64.b64encode(c.encode() if isinstance(c, str) else c).decode()]
+        for name, c in files.items()
+    ]
 
 
 def batch_job(
@@ -252,26 +360,50 @@ def batch_job(
     output_limit: int,
     files: Mapping[str, str | bytes] | None = None,
 ) -> tuple[str, dict[str, str], str, float, int, str]:
-    """(script, files, stdin, whole-run timeout, whole-run memory, secret) of one batch.
+    """(script, files, stdin, whole-run timeout, whole-run memory, secret) of one artifact's tests.
 
-    `files` are placed in every test's fresh directory, beside the program.
+    The artifact is bound as `./prog`; `files` are placed in every test's fresh directory,
+    beside it.
     """
-    files = dict(files or {})
-    Job("", files=files)  # the same rules for file names as a run of its own
-    nonce = secrets.token_hex(16)
-    spec: dict[str, Any] = {
-        "argv": list(argv),
-        "files": [
-            [name, base64.b64encode(c.encode() if isinstance(c, str) else c).decode()]
-            for name, c in files.items()
-        ],
-        "output_limit": output_limit,
-        "tests": [{"stdin": s, "timeout": timeout, "memory_mb": memory_mb} for s in inputs],
+    program = {
+        "argv": ["./prog", *argv],
+        "files": _encoded(dict(files or {})),
+        "binary": True,
+        "stack": True,
     }
-    stdin = nonce + "\n" + json.dumps(spec)
-    whole_timeout = len(inputs) * (timeout + PER_TEST_SLACK_S) + 5.0
-    script = "exec python3 runner.py\n"
-    return script, {"runner.py": RUNNER}, stdin, whole_timeout, memory_mb + RUNNER_MB, nonce
+    tests = [{"program": 0, "stdin": s, "timeout": timeout, "memory_mb": memory_mb} for s in inputs]
+    stdin, whole_s, whole_mb, nonce = _spec([program], tests, output_limit)
+    return "exec python3 runner.py\n", {"runner.py": RUNNER}, stdin, whole_s, whole_mb, nonce
+
+
+def sources_job(jobs: Sequence[Job], output_limit: int) -> tuple[str, float, int, str]:
+    """(stdin, whole-run timeout, whole-run memory, secret) of interpreted `jobs` run in turn.
+
+    `RUNNER` itself is the run's Python program. Each job is its own program: its source
+    and files are written into its own fresh directory, and it runs under its own limits.
+    """
+    programs, tests = [], []
+    for i, job in enumerate(jobs):
+        lang = get_language(job.language)
+        if lang.compiled:
+            raise ValueError(f"sources_job: {lang.name} is compiled; build it (run_inputs)")
+        programs.append(
+            {"argv": list(lang.run), "files": _encoded({**job.files, lang.source: job.code})}
+        )
+        tests.append(
+            {"program": i, "stdin": job.stdin, "timeout": job.timeout, "memory_mb": job.memory_mb}
+        )
+    return _spec(programs, tests, output_limit)
+
+
+def _spec(
+    programs: list[dict[str, Any]], tests: list[dict[str, Any]], output_limit: int
+) -> tuple[str, float, int, str]:
+    nonce = secrets.token_hex(16)
+    spec = {"output_limit": output_limit, "programs": programs, "tests": tests}
+    whole_timeout = sum(t["timeout"] + PER_TEST_SLACK_S for t in tests) + 5.0
+    whole_memory = max((t["memory_mb"] for t in tests), default=0) + RUNNER_MB
+    return nonce + "\n" + json.dumps(spec), whole_timeout, whole_memory, nonce
 
 
 def read_report(stdout: str, nonce: str, count: int) -> list[Mapping[str, Any]] | None:
@@ -302,7 +434,7 @@ def result_of(record: Mapping[str, Any], timeout: float, memory_mb: int, limit: 
         status, message = Status.OLE, f"stdout passed {limit} bytes"
     elif record.get("timed_out") or cpu >= timeout or sig == signal.SIGXCPU:
         status, message = Status.TLE, f"time limit {timeout:g}s"
-    elif code == 125:
+    elif record.get("exec_failed"):
         status, message = Status.SE, "the runner could not execute the program"
     elif code == 0:
         status = Status.OK

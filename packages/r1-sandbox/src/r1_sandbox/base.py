@@ -359,13 +359,30 @@ class Sandbox(abc.ABC):
             )
         )
 
+    #: Most interpreted jobs of one `run_batch` that share a sandbox, one after the other.
+    sources_per_sandbox: int = 32
+
+    def _runs_sources_in_turn(self) -> bool:
+        """Whether interpreted jobs of a batch may share a sandbox through the batch runner.
+
+        Only where the runner's sweep is safe (a contained local run under r1's init).
+        """
+        return False
+
     async def run_batch(self, jobs: Sequence[Job]) -> list[RunResult]:
         """Run many jobs with bounded concurrency; results in the order of `jobs`.
 
         Jobs that share a compiled program (same language, code, files and limits) are
         handed to `run_inputs` together, so a C++ submission is compiled once per batch.
+        Where the backend allows it (local, contained), interpreted jobs are cut into
+        chunks of about `len / concurrency` (at most `sources_per_sandbox`) and each chunk
+        runs in one sandbox, job after job, each with its own limits, scratch, verdict and
+        no process surviving it (`r1_sandbox._batch`); if a chunk's report cannot be read,
+        its jobs run in a sandbox each.
         """
         groups: dict[tuple[Any, ...], list[int]] = {}
+        in_turn: list[int] = []
+        share = self._runs_sources_in_turn()
         for i, job in enumerate(jobs):
             lang = get_language(job.language)
             if lang.compiled:
@@ -376,9 +393,14 @@ class Sandbox(abc.ABC):
                     job.timeout,
                     job.memory_mb,
                 )
+            elif share:
+                in_turn.append(i)
+                continue
             else:
                 key = ("#", i)
             groups.setdefault(key, []).append(i)
+        size = min(self.sources_per_sandbox, -(-len(in_turn) // self.concurrency))
+        chunks = [in_turn[k : k + max(size, 1)] for k in range(0, len(in_turn), max(size, 1))]
         results: list[RunResult | None] = [None] * len(jobs)
 
         async def one_group(indices: list[int]) -> None:
@@ -397,8 +419,41 @@ class Sandbox(abc.ABC):
             for i, out in zip(indices, outs, strict=True):
                 results[i] = out
 
-        await asyncio.gather(*(one_group(ix) for ix in groups.values()))
+        async def one_chunk(indices: list[int]) -> None:
+            if len(indices) == 1:
+                results[indices[0]] = await self.run_job(jobs[indices[0]])
+                return
+            outs = await self._run_sources([jobs[i] for i in indices])
+            for i, out in zip(indices, outs, strict=True):
+                results[i] = out
+
+        await asyncio.gather(
+            *(one_group(ix) for ix in groups.values()), *(one_chunk(ix) for ix in chunks)
+        )
         return [r if r is not None else RunResult.system_error("lost") for r in results]
+
+    async def _run_sources(self, jobs: Sequence[Job]) -> list[RunResult]:
+        """Interpreted `jobs` in one sandbox, one after the other (the batch runner).
+
+        What a hostile job can do to another's verdict is what a test of one artifact can
+        do to the next test (`r1_sandbox._batch`): nothing but make the runner stop without
+        a report, and then every job here runs in a sandbox of its own.
+        """
+        for job in jobs:
+            get_language(job.language)  # an unknown language is the caller's error: raise
+        limit = int(getattr(self, "output_limit", DEFAULT_OUTPUT_LIMIT))
+        stdin, whole_s, whole_mb, nonce = _batch.sources_job(jobs, limit)
+        whole = await self.run(
+            _batch.RUNNER, "python", stdin=stdin, timeout=whole_s, memory_mb=whole_mb
+        )
+        records = _batch.read_report(whole.stdout, nonce, len(jobs))
+        if records is not None:
+            return [
+                _batch.result_of(r, j.timeout, j.memory_mb, limit)
+                for r, j in zip(records, jobs, strict=True)
+            ]
+        logger.info("%s: batch report missing (%s); one sandbox per job", self.name, whole)
+        return list(await asyncio.gather(*(self.run_job(j) for j in jobs)))
 
     # -- sync twins ---------------------------------------------------------------------
 

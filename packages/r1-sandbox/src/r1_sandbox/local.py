@@ -690,6 +690,10 @@ class LocalSandbox(Sandbox):
         finally:
             shutil.rmtree(build.directory, ignore_errors=True)
 
+    def _runs_sources_in_turn(self) -> bool:
+        # The runner refuses anywhere but under r1's init; uncontained it would sweep the host.
+        return self._contained and not self.refusal
+
     async def _run_placed(
         self, job: Job, artifacts: Mapping[str, Artifact], exec_only: frozenset[str]
     ) -> RunResult:
