@@ -10,15 +10,18 @@ program with the same interpreter, in the same process, one after the other:
   rlimits, a fresh tmpfs, output caps, rusage), sequentially, both with the default warm
   spare (namespaces and interpreter started while the previous run executes, see
   `r1_sandbox._warm`) and cold (`warm_python=0`: everything starts when the job arrives);
-- batch throughput: 256 runs with the CPU count as concurrency, bare (a thread pool of
-  `subprocess.run`) against `LocalSandbox.run_batch`;
+- batch throughput: 256 distinct programs with the CPU count as concurrency, bare (a
+  thread pool of `subprocess.run`) against `LocalSandbox.run_batch`, which runs them in
+  turn, up to `sources_per_sandbox` per sandbox (the batch runner), and against one
+  sandbox per program (`sources_per_sandbox=1`); three interleaved rounds, medians;
 - C++: 64 inputs of one source through `run_inputs` (built once) against the same
   number of bare runs of a binary compiled once;
 - issue 10: one `build`, then its tests in one sandbox (`run_inputs`) or one sandbox per
   test (`run(artifact)`), against as many sequential bare runs of the prebuilt binary,
   for tiny tests and for tests of about 50 ms of CPU each.
 
-Medians per run are reported; ratios are r1 / bare measured in this run.
+Medians per run are reported; ratios are r1 / bare measured in this run (time over time:
+for a throughput row, below 1 is faster than bare; its inverse is the throughput ratio).
 
 What the hardening of issue 9 costs (own init, seccomp filter, kill from outside, cgroup
 CPU bound, read-only root): `--before REV` extracts `r1_sandbox` as it was at git
@@ -105,24 +108,42 @@ def measure(quick: bool) -> tuple[list[tuple[str, str, str, float]], str]:
             (f"trivial Python, one run ({label})", f"{b * 1e3:.1f} ms", f"{r * 1e3:.1f} ms", r / b)
         )
 
-    # 2. Batch throughput at the CPU count.
+    # 2. Batch throughput at the CPU count: distinct programs (a code reward's batch), run
+    # in turn a chunk per sandbox (the default), or one sandbox each (the path before);
+    # rounds interleaved, as above, so that the load of a shared machine hits all alike.
     stdins = [f"x{i}" for i in range(n_batch)]
-    start = time.perf_counter()
-    with ThreadPoolExecutor(workers) as pool:
-        bare_out = list(pool.map(bare_py, stdins))
-    bare_s = time.perf_counter() - start
-    start = time.perf_counter()
-    results = box.run_batch_sync([Job(PY, "python", s) for s in stdins])
-    box_s = time.perf_counter() - start
-    assert [r.stdout for r in results] == bare_out
-    rows.append(
-        (
-            f"Python batch of {n_batch}, {workers} at once",
-            f"{n_batch / bare_s:.0f} runs/s",
-            f"{n_batch / box_s:.0f} runs/s",
-            box_s / bare_s,
+    programs = [f"{PY}# program {i}\n" for i in range(n_batch)]
+    per_sandbox = box.sources_per_sandbox
+    seconds: dict[str, list[float]] = {"bare": [], "chunked": [], "alone": []}
+    bare_out: list[str] = []
+    for _ in range(3):
+        start = time.perf_counter()
+        with ThreadPoolExecutor(workers) as pool:
+            bare_out = list(pool.map(bare_py, stdins))
+        seconds["bare"].append(time.perf_counter() - start)
+        for case, chunk in (("chunked", per_sandbox), ("alone", 1)):
+            box.sources_per_sandbox = chunk
+            start = time.perf_counter()
+            results = box.run_batch_sync(
+                [Job(c, "python", s) for c, s in zip(programs, stdins, strict=True)]
+            )
+            seconds[case].append(time.perf_counter() - start)
+            assert [r.stdout for r in results] == bare_out
+    box.sources_per_sandbox = per_sandbox
+    bare_s = statistics.median(seconds["bare"])
+    for case, label in (
+        ("chunked", f"up to {per_sandbox} programs per sandbox"),
+        ("alone", "one sandbox per program"),
+    ):
+        box_s = statistics.median(seconds[case])
+        rows.append(
+            (
+                f"Python batch of {n_batch}, {workers} at once, {label}",
+                f"{n_batch / bare_s:.0f} runs/s",
+                f"{n_batch / box_s:.0f} runs/s",
+                box_s / bare_s,
+            )
         )
-    )
 
     # 3. C++: one compile, many inputs.
     n_cpp = n_batch // 4

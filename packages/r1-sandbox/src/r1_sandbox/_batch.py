@@ -1,19 +1,24 @@
-"""Many tests, one sandbox: a judge-side runner that runs one artifact's tests in turn.
+"""Many runs, one sandbox: a judge-side runner that runs programs' tests in turn.
 
 A sandboxed run pays its setup (namespaces, mounts, cgroup, init) once; a contest program
-has tens to hundreds of tests of a millisecond each, so one sandbox per test makes the
-setup the whole cost. `Sandbox.run_inputs(artifact, inputs)` instead sends one job: the
-artifact, and `RUNNER`, a small Python program that runs inside the contained sandbox and
-executes the tests one after the other, each with
+has tens to hundreds of tests of a millisecond each, and a code reward's batch hundreds of
+short Python programs, so one sandbox per run makes the setup the whole cost. Instead one
+job carries `RUNNER`, a small Python program that runs inside the contained sandbox and
+executes a list of entries one after the other. Each entry names its program (a built
+artifact bound as `./prog`, for `Sandbox.run_inputs(artifact, inputs)`; or an interpreted
+source with files of its own, for `Sandbox.run_batch` of distinct programs, where the
+runner itself is the run's Python program) and gets
 - its own limits (RLIMIT_CPU, RLIMIT_DATA, RLIMIT_FSIZE set in the child) and wall clock;
-- a fresh scratch directory holding a pristine copy of the binary and of the caller's
-  files (read from the runner's memory each time), so nothing a test wrote or changed
-  reaches the next one;
+- a fresh scratch directory holding a pristine copy of its program and files (read from
+  the runner's memory each time): `/sandbox` itself for a source, as in a run of its own,
+  `/sandbox/t` beside the bound binary for an artifact;
 - its own verdict from metadata only: the wait status, the CPU time and peak RSS of
-  `wait4` (the runner is the subreaper, so orphans are reaped and counted), its clock;
-- no survivor: after each test the runner sends SIGKILL to every process it may signal
+  `wait4` (the runner is the subreaper, so orphans are reaped and counted), its clock; it
+  ends when its program exits, as a run of its own ends when the init reaps it;
+- no survivor: after each entry the runner sends SIGKILL to every process it may signal
   (`kill(-1)`, which spares only itself and the namespace's init; forks cannot race it)
-  until none is left, then empties `/sandbox`, `/tmp` and `/dev/shm`.
+  until none is left, empties `/sandbox`, `/tmp` and `/dev/shm` (opening up directories
+  made unreadable), and removes every System V IPC object of the sandbox's namespace.
 
 The runner is judge-side code and kept out of the programs' reach as the IOI launcher
 is: it makes itself non-dumpable before reading anything (no ptrace, no /proc/<pid>/mem
@@ -21,18 +26,40 @@ or fd, and the local backend's seccomp filter denies tracing anyway), reads ever
 into memory before any test starts, and reports behind a per-call secret that only it
 knows. Anything else on the run's stdout is ignored. If the report is missing or does
 not fit (a program killed the runner, flooded the output, or the image has no python3),
-`run_inputs` falls back to one sandbox per test, so a hostile program can make its own
-grading slower, never wrong. The runner only runs inside r1's own init (`GUARD`): on a
-hosted VM (E2B, MorphCloud) or uncontained (`isolation="none"`) its sweep would reach
-processes and files that are not the batch's, so there every test runs on its own.
+the caller falls back to one sandbox per run, so a hostile program can make grading
+slower, never wrong. The runner only runs inside r1's own init (`GUARD`): on a hosted VM
+(E2B, MorphCloud) or uncontained (`isolation="none"`) its sweep would reach processes and
+files that are not the batch's, so there every run is on its own.
 
-Not guaranteed: memory is bounded per test by RLIMIT_DATA and for the whole sandbox by the
-backend (the run's cgroup on local); a test whose allocation was refused by the rlimit
-may end as RE, where a run of its own would be MLE by an OOM kill.
+Distinct programs in one sandbox are as far apart as the tests of one artifact, and that
+separation was already built for an adversary (a test that could leave state for the
+next could learn or fake answers). What program A, run before B, can and cannot do:
+- leave processes, files (anywhere writable), System V segments, semaphores or queues:
+  all gone before B starts, and the runner checks that they are, else it stops;
+- read B's source, input or files: they exist only in the runner's memory (non-dumpable)
+  until B's turn; A's stdin is a pipe of its own;
+- forge B's record: the report is one line behind a 128-bit secret read from the runner's
+  stdin before A started; A's stdout is a pipe the runner reads; A cannot write the run's;
+- change what B inherits from the runner (its rlimits by `prlimit`, its niceness,
+  scheduling policy or CPU affinity, all open to a program of the same uid): the runner
+  compares them after each entry with their values at its start, and stops if any moved;
+- kill, stop or stall the runner (same uid): the report is then missing or late, and
+  every program runs in a sandbox of its own;
+- take B's time or memory: each entry has its own clock, CPU and data limits; the whole
+  run's limits are the sum of the entries' times and the largest memory, plus slack.
+Not removed: a POSIX message queue (it cannot be listed without mounting mqueue), at
+most RLIMIT_MSGQUEUE bytes, which can only make B's own `mq_open` fail.
 
-Data flow: `Artifact` + inputs + files + limits -> `batch_job` (the binary placed as `./prog`,
-`python3 runner.py`, stdin = secret + JSON of the tests) -> one backend run -> the
-runner's report -> `results_from_report` -> one `RunResult` per input, in order.
+Not guaranteed: memory is bounded per entry by RLIMIT_DATA and for the whole sandbox by
+the backend (the run's cgroup on local); an entry whose allocation was refused by the
+rlimit may end as RE, where a run of its own would be MLE by an OOM kill, and a SIGKILL
+the runner did not send reads as MLE. Peak memory is that of the entry's largest process
+(the forked runner's pages included), not the cgroup's peak of a run of its own.
+
+Data flow: `Artifact` + inputs + files + limits (`batch_job`), or interpreted `Job`s
+(`sources_job`) -> one backend run (`python3 runner.py`, or the runner as the Python
+program; stdin = secret + JSON of the entries) -> the runner's report ->
+`read_report` / `result_of` -> one `RunResult` per entry, in order.
 """
 
 from __future__ import annotations

@@ -6,7 +6,9 @@ them on a private event loop (in a helper thread when the caller already has a r
 loop, as in a Jupyter notebook). A backend implements only `_run_job`; it may override
 `run_inputs` (one program, many inputs) and `_run_placed` (how built programs reach a run).
 `build` / `run(artifact)` / `run_inputs(artifact, inputs)` (modules `artifacts`, `_batch`)
-compile once for any number of later runs, on every backend.
+compile once for any number of later runs, on every backend. A backend that says so
+(`_runs_sources_in_turn`: local, contained) runs the interpreted jobs of a batch a chunk
+per sandbox, one after the other, through the same batch runner.
 
 Concurrency is bounded per backend (`concurrency`), and a batch comes back in the order it
 went in. The bound is one counter per backend object, shared by every event loop and
@@ -19,7 +21,8 @@ An exception inside a backend never escapes a batch: the run becomes an `SE` res
 naming the cause, so one dead host costs one result, not a training step.
 
 Data flow: `Job`s from rewards, graders, the CLI or the router -> `run_batch` (bounded,
-ordered; jobs sharing one compiled program are grouped) -> `_run_job` of the backend ->
+ordered; jobs sharing one compiled program are grouped, interpreted jobs chunked where the
+backend allows it) -> `_run_job` of the backend (a chunk: one run of the batch runner) ->
 `RunResult`s in input order.
 """
 
@@ -287,7 +290,9 @@ class Sandbox(abc.ABC):
         directory holding `files`, verdict, time and memory, and no process survives from
         one test to the next (see `r1_sandbox._batch`). If the batch's report cannot be
         read, every test runs in a sandbox of its own. Source code of an interpreted
-        language runs one sandbox per input, within the backend's concurrency bound.
+        language runs as `run_batch` runs its jobs: in turn, a chunk per sandbox, where the
+        backend allows it (local, contained), else one sandbox per input; always within
+        the backend's concurrency bound.
         """
         if not inputs:
             return []
@@ -299,7 +304,7 @@ class Sandbox(abc.ABC):
                         f"run_inputs: argv= needs a built program, not {lang.name} source"
                     )
                 jobs = [Job(program, lang.name, s, files or {}, timeout, memory_mb) for s in inputs]
-                return list(await asyncio.gather(*(self.run_job(j) for j in jobs)))
+                return await self.run_batch(jobs)
             sources = {n: c for n, c in (files or {}).items() if isinstance(c, str)}
             program = await self.build({**sources, lang.source: program}, lang.name)
         return await self._run_artifact_inputs(
