@@ -51,9 +51,12 @@ Not removed: a POSIX message queue (it cannot be listed without mounting mqueue)
 most RLIMIT_MSGQUEUE bytes, which can only make B's own `mq_open` fail.
 
 Not guaranteed: memory is bounded per entry by RLIMIT_DATA and for the whole sandbox by
-the backend (the run's cgroup on local); an entry whose allocation was refused by the
-rlimit may end as RE, where a run of its own would be MLE by an OOM kill, and a SIGKILL
-the runner did not send reads as MLE. Peak memory is that of the entry's largest process
+the backend (the run's cgroup on local: the largest entry's limit, plus the runner's
+`RUNNER_MB` and what it holds); memory RLIMIT_DATA does not count (shared mappings, System
+V segments) can pass an entry's own limit up to that whole, where alone the cgroup would
+stop it at its limit. An entry whose allocation was refused by the rlimit may end as RE,
+where a run of its own would be MLE by an OOM kill, and a SIGKILL the runner did not send
+reads as MLE. Peak memory is that of the entry's largest process
 (the forked runner's pages included), not the cgroup's peak of a run of its own.
 
 Data flow: `Artifact` + inputs + files + limits (`batch_job`), or interpreted `Job`s
@@ -79,6 +82,8 @@ from r1_sandbox.result import Job, RunResult, Status
 PER_TEST_SLACK_S = 0.5
 #: Memory of the runner itself (python3) on top of the largest test's limit.
 RUNNER_MB = 64
+#: Copies of the entries' JSON the runner may hold at once (text, parsed, decoded files).
+PAYLOAD_COPIES = 3
 
 #: The runner's first lines. Its sweep (`kill(-1)`, emptying the scratch, `/tmp` and
 #: `/dev/shm`) is only safe as the sole tenant of a fresh PID namespace whose PID 1 is r1's
@@ -427,10 +432,14 @@ def _spec(
     programs: list[dict[str, Any]], tests: list[dict[str, Any]], output_limit: int
 ) -> tuple[str, float, int, str]:
     nonce = secrets.token_hex(16)
-    spec = {"output_limit": output_limit, "programs": programs, "tests": tests}
+    payload = json.dumps({"output_limit": output_limit, "programs": programs, "tests": tests})
     whole_timeout = sum(t["timeout"] + PER_TEST_SLACK_S for t in tests) + 5.0
-    whole_memory = max((t["memory_mb"] for t in tests), default=0) + RUNNER_MB
-    return nonce + "\n" + json.dumps(spec), whole_timeout, whole_memory, nonce
+    # The runner holds every entry's input and files (the JSON text, then decoded): large
+    # tests must not push it over its own memory. Outputs past RUNNER_MB would not fit the
+    # run's output limit as a report anyway.
+    held_mb = (PAYLOAD_COPIES * len(payload)) >> 20
+    whole_memory = max((t["memory_mb"] for t in tests), default=0) + RUNNER_MB + held_mb
+    return nonce + "\n" + payload, whole_timeout, whole_memory, nonce
 
 
 def read_report(stdout: str, nonce: str, count: int) -> list[Mapping[str, Any]] | None:
