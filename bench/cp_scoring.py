@@ -7,9 +7,9 @@ with the same 50 tests (a Batch task with a grader and header, all tests in one 
 no early stop, all tests in parallel up to the CPU count):
 
 - compile once, tests in one sandbox: `score_subtask` on the shared judge (one compile,
-  then the 50 runs inside one sandbox, `Sandbox.run_tests`);
+  then the 50 runs inside one sandbox, `Sandbox.run_inputs`);
 - compile once, one sandbox per test: the judge's `evaluate` per test (one compile, 50
-  sandboxes), the path before `run_tests`;
+  sandboxes), the path before the batch runner;
 - compile per test: the same judge logic with a fresh build cache per test (50 compiles,
   50 runs), which is what a per-test Piston request costs.
 
@@ -71,7 +71,7 @@ async def compile_once(box: LocalSandbox, row: dict, code: str) -> tuple[float, 
 
 
 async def one_sandbox_per_test(box: LocalSandbox, row: dict, code: str) -> tuple[float, int, float]:
-    """Compiled once, each test in a sandbox of its own (the path before `run_tests`)."""
+    """Compiled once, each test in a sandbox of its own (the path before the batch runner)."""
     task = IOITask.from_row(row)
     judge = CMSJudge(box)
     start = time.perf_counter()
@@ -107,7 +107,7 @@ def main() -> None:
         modes = (
             ("compile per test", compile_per_test),
             ("compile once, one sandbox per test", one_sandbox_per_test),
-            ("compile once, tests in one sandbox (run_tests)", compile_once),
+            ("compile once, tests in one sandbox (run_inputs)", compile_once),
         )
         for name, fn in modes:
             seconds, compiles, score = asyncio.run(fn(box, row, code))

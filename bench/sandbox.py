@@ -12,9 +12,9 @@ program with the same interpreter, in the same process, one after the other:
   `r1_sandbox._warm`) and cold (`warm_python=0`: everything starts when the job arrives);
 - batch throughput: 256 runs with the CPU count as concurrency, bare (a thread pool of
   `subprocess.run`) against `LocalSandbox.run_batch`;
-- C++: 64 inputs of one program through `run_inputs` (compiled once) against the same
+- C++: 64 inputs of one source through `run_inputs` (built once) against the same
   number of bare runs of a binary compiled once;
-- issue 10: one `build`, then its tests in one sandbox (`run_tests`) or one sandbox per
+- issue 10: one `build`, then its tests in one sandbox (`run_inputs`) or one sandbox per
   test (`run(artifact)`), against as many sequential bare runs of the prebuilt binary,
   for tiny tests and for tests of about 50 ms of CPU each.
 
@@ -132,7 +132,7 @@ def measure(quick: bool) -> tuple[list[tuple[str, str, str, float]], str]:
         bare_cpp_out = list(pool.map(bare_cpp, inputs))
     bare_s = time.perf_counter() - start
     start = time.perf_counter()
-    cpp_results = box.run_inputs_sync(CPP, "cpp", inputs)
+    cpp_results = box.run_inputs_sync(CPP, inputs, language="cpp")
     box_s = time.perf_counter() - start
     assert [r.stdout for r in cpp_results] == bare_cpp_out
     assert all(r.status is Status.OK for r in cpp_results)
@@ -176,9 +176,9 @@ SPIN = (
 
 
 def _many_tests(box: LocalSandbox, work: Path, quick: bool) -> list[tuple[str, str, str, float]]:
-    """Issue 10's cases: one built program over many tests in one sandbox (`run_tests`),
+    """Issue 10's cases: one built program over many tests in one sandbox (`run_inputs`),
     against the same number of sequential bare runs of the prebuilt binary; and the same
-    tests with one sandbox per test (`run(artifact)`, the path before `run_tests`)."""
+    tests with one sandbox per test (`run(artifact)`, the path before the batch runner)."""
     rows = []
     (work / "spin.cpp").write_text(SPIN)
     subprocess.run(["g++", "-O2", "-o", "spin", "spin.cpp"], cwd=work, check=True)
@@ -202,7 +202,7 @@ def _many_tests(box: LocalSandbox, work: Path, quick: bool) -> list[tuple[str, s
         expected = bare()
         bare_s = time.perf_counter() - start
         start = time.perf_counter()
-        results = box.run_tests_sync(built, inputs, timeout=5)
+        results = box.run_inputs_sync(built, inputs, timeout=5)
         tests_s = time.perf_counter() - start
         assert [r.stdout for r in results] == expected, results[:2]
         start = time.perf_counter()
@@ -211,7 +211,7 @@ def _many_tests(box: LocalSandbox, work: Path, quick: bool) -> list[tuple[str, s
         assert [r.stdout for r in singles] == expected
         rows.append(
             (
-                f"C++ {n} {label} tests, run_tests (after build)",
+                f"C++ {n} {label} tests, run_inputs (after build)",
                 f"{bare_s * 1e3:.0f} ms",
                 f"{tests_s * 1e3:.0f} ms",
                 tests_s / bare_s,

@@ -258,20 +258,22 @@ def test_code_ioi_and_cf_rewards_share_one_sandbox_and_one_bound(monkeypatch):
     box = shared_sandbox("local", concurrency=2)
     lock = threading.Lock()
     seen = {"in_flight": 0, "peak": 0, "by": set()}
-    original = box._run_job
+    # Every run of the local backend, plain or with built programs bound in, executes here
+    # with a concurrency slot held.
+    original = box._execute
 
-    async def counted(job):
+    async def counted(job, *args, **kwargs):
         with lock:
             seen["in_flight"] += 1
             seen["peak"] = max(seen["peak"], seen["in_flight"])
             seen["by"].add(threading.current_thread().name.split("-")[0])
         try:
-            return await original(job)
+            return await original(job, *args, **kwargs)
         finally:
             with lock:
                 seen["in_flight"] -= 1
 
-    monkeypatch.setattr(box, "_run_job", counted)
+    monkeypatch.setattr(box, "_execute", counted)
     problem = dict(anypair_problem(), language="python")
     info = {"language": "python", "test_cases": [{"input": "1", "output": "1"}] * 4}
     scores: dict[str, list] = {}

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import os
+from pathlib import Path
+
 import pytest
 
 from r1_sandbox import Artifact, LocalSandbox, Status, flags_for
@@ -97,7 +100,7 @@ def test_a_build_obeys_its_compile_limits():
     assert "3 s, 300 MB" in built.message
 
 
-# ---- many tests, one sandbox (run_tests) ---------------------------------------------------------
+# ---- many tests, one sandbox (run_inputs) -------------------------------------------------------
 
 VERDICTS = r"""
 #include <cstdio>
@@ -152,10 +155,10 @@ int main() {
 """
 
 
-def test_run_tests_gives_each_test_its_own_verdict_in_order(sandbox):
+def test_run_inputs_gives_each_test_its_own_verdict_in_order(sandbox):
     built = sandbox.build_sync(VERDICTS, "cpp")
     words = ["ok", "exit", "spin", "ok", "flood", "abort", "ok"]
-    results = sandbox.run_tests_sync(built, words, timeout=0.5, memory_mb=128)
+    results = sandbox.run_inputs_sync(built, words, timeout=0.5, memory_mb=128)
     assert [r.status for r in results] == [
         Status.OK,
         Status.RE,
@@ -170,9 +173,9 @@ def test_run_tests_gives_each_test_its_own_verdict_in_order(sandbox):
     assert results[2].cpu_s is not None and results[2].cpu_s > 0  # metadata of the runner
 
 
-def test_run_tests_leaves_nothing_from_one_test_to_the_next(sandbox):
+def test_run_inputs_leaves_nothing_from_one_test_to_the_next(sandbox):
     built = sandbox.build_sync(FRESH, "cpp")
-    results = sandbox.run_tests_sync(built, ["spawn", "look", "spawn", "look"], timeout=5)
+    results = sandbox.run_inputs_sync(built, ["spawn", "look", "spawn", "look"], timeout=5)
     assert [r.stdout for r in results] == [
         "spawned\n",
         "others=0 files=0\n",
@@ -181,8 +184,90 @@ def test_run_tests_leaves_nothing_from_one_test_to_the_next(sandbox):
     ]
 
 
-def test_run_tests_of_a_failed_build_is_its_compile_error(sandbox):
+def test_run_inputs_of_a_failed_build_is_its_compile_error(sandbox):
     built = sandbox.build_sync("int main(){ nope; }", "cpp")
-    results = sandbox.run_tests_sync(built, ["1", "2"])
+    results = sandbox.run_inputs_sync(built, ["1", "2"])
     assert [r.status for r in results] == [Status.CE, Status.CE]
     assert "nope" in results[0].message
+
+
+def test_run_inputs_places_the_callers_files_fresh_in_every_test(sandbox):
+    reader = r"""
+#include <cstdio>
+int main() {
+  char buf[64] = {0};
+  FILE* f = fopen("data.txt", "r");
+  if (!f || !fgets(buf, sizeof buf, f)) return 4;
+  fclose(f);
+  printf("%s|", buf);
+  if ((f = fopen("data.txt", "w"))) { fputs("changed", f); fclose(f); }  // not seen next time
+  return 0;
+}
+"""
+    built = sandbox.build_sync(reader, "cpp")
+    results = sandbox.run_inputs_sync(built, ["", "", ""], files={"data.txt": "pristine"})
+    assert [r.stdout for r in results] == ["pristine|"] * 3
+
+
+def test_run_inputs_of_source_code_builds_once_or_runs_each_input(sandbox):
+    cpp = '#include <cstdio>\nint main(){int x; scanf("%d",&x); printf("%d\\n", x + 1);}\n'
+    results = sandbox.run_inputs_sync(cpp, ["1", "41"], language="cpp", timeout=2)
+    assert [r.stdout for r in results] == ["2\n", "42\n"]
+    py = sandbox.run_inputs_sync("print(int(input()) * 2)", ["3", "4"], timeout=5)
+    assert [r.stdout for r in py] == ["6\n", "8\n"]
+    with pytest.raises(UnsupportedLanguageError):
+        sandbox.run_inputs_sync("print(1)", ["1"], argv=["x"])
+
+
+TAMPER = r"""
+#include <cstdio>
+#include <sys/stat.h>
+// Try to rewrite the program this run executes: it is bound read-only.
+int main() {
+  int changed = chmod("prog", 0777) == 0;
+  FILE* f = fopen("prog", "w");
+  if (f) { fputs("tampered", f); fclose(f); changed = 1; }
+  printf("changed=%d\n", changed);
+}
+"""
+
+
+def test_local_binds_a_built_program_read_only(sandbox):
+    if not sandbox._contained:
+        pytest.skip("uncontained: the program is copied, not bound")
+    built = sandbox.build_sync(TAMPER, "cpp")
+    first = sandbox.run_sync(built)
+    assert first.stdout == "changed=0\n", first
+    path = sandbox._binaries.acquire(built)
+    try:
+        st = os.stat(path)
+        assert st.st_mode & 0o777 == 0o555 and st.st_uid == os.getuid()
+        assert Path(path).read_bytes() == built.binary  # the host copy is intact
+    finally:
+        sandbox._binaries.release(path)
+    assert sandbox.run_sync(built).stdout == "changed=0\n"
+
+
+def test_the_batch_runner_refuses_to_sweep_outside_r1s_init():
+    # kill(-1) and emptying /tmp are only safe as PID 1's sole tenant in r1's namespace.
+    import subprocess
+    import sys
+
+    from r1_sandbox import _batch
+    from r1_sandbox._containment import INIT_PATH
+
+    assert INIT_PATH.encode() in _batch.GUARD.encode() and _batch.RUNNER.startswith(_batch.GUARD)
+    assert subprocess.run([sys.executable, "-c", _batch.GUARD], check=False).returncode == 3
+
+
+def test_uncontained_run_inputs_runs_each_test_on_its_own():
+    box = LocalSandbox(isolation="none")
+    try:
+        built = box.build_sync(
+            '#include <cstdio>\nint main(){int x; scanf("%d",&x); printf("%d\\n", -x);}\n',
+            "cpp",
+        )
+        results = box.run_inputs_sync(built, ["1", "2", "3"], timeout=5)
+    finally:
+        box.close()
+    assert [r.stdout for r in results] == ["-1\n", "-2\n", "-3\n"]

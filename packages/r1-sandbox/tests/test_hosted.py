@@ -184,7 +184,7 @@ class FakeMorphClient:
 def test_morph_runs_programs_and_stops_instances():
     client = FakeMorphClient()
     box = MorphSandbox(snapshot_id="snap-1", client=client)
-    results = box.run_inputs_sync(ADD_CPP, "cpp", ["1 2", "3 4", "5 6"])
+    results = box.run_inputs_sync(ADD_CPP, ["1 2", "3 4", "5 6"], language="cpp")
     assert [r.stdout for r in results] == ["3\n", "7\n", "11\n"]
     # One instance for the three inputs: the program was written and compiled once.
     assert [s for s, _ in client.started] == ["snap-1"]

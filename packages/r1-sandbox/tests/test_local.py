@@ -161,15 +161,15 @@ def test_each_run_gets_a_fresh_scratch_directory(sandbox):
 
 def test_compiles_once_for_many_inputs(sandbox, monkeypatch):
     calls = []
-    real = sandbox._compile
+    real = sandbox.build
 
-    async def counting(job, lang):
-        calls.append(job.code)
-        return await real(job, lang)
+    async def counting(sources, language="cpp", flags=None, **kwargs):
+        calls.append(language)
+        return await real(sources, language, flags, **kwargs)
 
-    monkeypatch.setattr(sandbox, "_compile", counting)
+    monkeypatch.setattr(sandbox, "build", counting)
     stdins = [f"{i} {i}\n" for i in range(6)]
-    results = sandbox.run_inputs_sync(ADD_CPP, "cpp", stdins)
+    results = sandbox.run_inputs_sync(ADD_CPP, stdins, language="cpp")
     assert [r.stdout for r in results] == [f"{2 * i}\n" for i in range(6)]
     assert len(calls) == 1
 
@@ -184,11 +184,11 @@ def test_compiles_once_for_many_inputs(sandbox, monkeypatch):
     ]
     results = sandbox.run_batch_sync(jobs)
     assert [r.stdout for r in results] == ["2\n", "4\n", "6\n", "8\n", "10\n"]
-    assert len(calls) == 2  # one for the C++ program, one for the C program
+    assert calls == ["cpp"]  # one build for the three C++ jobs; the lone C job runs alone
 
 
 def test_compile_error_answers_every_input(sandbox):
-    results = sandbox.run_inputs_sync("int main( {", "cpp", ["1", "2"])
+    results = sandbox.run_inputs_sync("int main( {", ["1", "2"], language="cpp")
     assert [r.status for r in results] == [Status.CE, Status.CE]
 
 
@@ -208,7 +208,7 @@ def test_sync_twin_works_inside_a_running_loop(sandbox):
 def test_async_api(sandbox):
     async def main():
         one = await sandbox.run("print(6 * 7)")
-        many = await sandbox.run_inputs("print(input()[::-1])", "python", ["abc", "xy"])
+        many = await sandbox.run_inputs("print(input()[::-1])", ["abc", "xy"], language="python")
         return one, many
 
     one, many = asyncio.run(main())

@@ -281,7 +281,7 @@ class CMSJudge:
     async def evaluate_many(
         self, task: IOITask, submission: str, tests: Sequence[tuple[str, str | None]]
     ) -> list[Verdict]:
-        """Run several tests; a Batch task's runs share one sandbox (`Sandbox.run_tests`)."""
+        """Run several tests; a Batch task's runs share one sandbox (`Sandbox.run_inputs`)."""
         if len(tests) < 2 or task.task_type != "Batch":
             return list(
                 await asyncio.gather(*(self.evaluate(task, submission, i, e) for i, e in tests))
@@ -289,7 +289,7 @@ class CMSJudge:
         build = await self.compile_submission(task, submission)
         if not build.ok:
             return [Verdict(0.0, "CE", f"{FEEDBACK['CE']}\n{build.message}")] * len(tests)
-        results = await self.box.run_tests(
+        results = await self.box.run_inputs(
             build,
             [test_input for test_input, _ in tests],
             timeout=task.time_limit,
@@ -355,6 +355,7 @@ class CMSJudge:
                 f"exec python3 launcher.py {task.num_processes}\n",
                 "bash",
                 artifacts={"prog": build, "manager": manager},
+                exec_only=("manager",),
                 files={"launcher.py": COMMUNICATION_LAUNCHER},
                 stdin=f"{nonce}\n{test_input}",
                 timeout=task.time_limit,
@@ -389,7 +390,8 @@ for i in range(n):
     os.mkfifo(f"u{i}_to_m")
     os.mkfifo(f"m_to_u{i}")
     fifos += [f"u{i}_to_m", f"m_to_u{i}"]
-os.chmod("manager", 0o111)  # execute-only: the kernel starts it non-dumpable
+if os.access("manager", os.R_OK):  # placed execute-only (exec_only=); else make it so
+    os.chmod("manager", 0o111)  # the kernel starts an unreadable binary non-dumpable
 manager = subprocess.Popen(
     ["./manager", *fifos],
     stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE,

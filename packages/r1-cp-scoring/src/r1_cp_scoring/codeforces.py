@@ -219,10 +219,10 @@ class _LocalRunner:
         return await self._judge(index, case, await self._run(str(case.get("input", ""))))
 
     async def tests(self, batch: list[tuple[int, Mapping[str, str]]]) -> list[CFTestResult]:
-        """A batch of tests; a C++ stdio program runs them in one sandbox (`run_tests`)."""
+        """A batch of tests; a C++ stdio program runs them in one sandbox (`run_inputs`)."""
         if len(batch) < 2 or self.language != "cpp" or self.file_mode:
             return list(await asyncio.gather(*(self.test(i, t) for i, t in batch)))
-        results = await self.box.run_tests(
+        results = await self.box.run_inputs(
             self.binary,
             [str(case.get("input", "")) for _, case in batch],
             timeout=self.time_limit,

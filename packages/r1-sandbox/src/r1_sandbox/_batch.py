@@ -2,12 +2,13 @@
 
 A sandboxed run pays its setup (namespaces, mounts, cgroup, init) once; a contest program
 has tens to hundreds of tests of a millisecond each, so one sandbox per test makes the
-setup the whole cost. `Sandbox.run_tests(artifact, inputs)` instead sends one job: the
+setup the whole cost. `Sandbox.run_inputs(artifact, inputs)` instead sends one job: the
 artifact, and `RUNNER`, a small Python program that runs inside the contained sandbox and
 executes the tests one after the other, each with
 - its own limits (RLIMIT_CPU, RLIMIT_DATA, RLIMIT_FSIZE set in the child) and wall clock;
-- a fresh scratch directory holding a pristine copy of the binary (read from the runner's
-  memory each time), so nothing a test wrote or changed reaches the next one;
+- a fresh scratch directory holding a pristine copy of the binary and of the caller's
+  files (read from the runner's memory each time), so nothing a test wrote or changed
+  reaches the next one;
 - its own verdict from metadata only: the wait status, the CPU time and peak RSS of
   `wait4` (the runner is the subreaper, so orphans are reaped and counted), its clock;
 - no survivor: after each test the runner sends SIGKILL to every process it may signal
@@ -20,14 +21,16 @@ or fd, and the local backend's seccomp filter denies tracing anyway), reads ever
 into memory before any test starts, and reports behind a per-call secret that only it
 knows. Anything else on the run's stdout is ignored. If the report is missing or does
 not fit (a program killed the runner, flooded the output, or the image has no python3),
-`run_tests` falls back to one sandbox per test, so a hostile program can make its own
-grading slower, never wrong.
+`run_inputs` falls back to one sandbox per test, so a hostile program can make its own
+grading slower, never wrong. The runner only runs inside r1's own init (`GUARD`): on a
+hosted VM (E2B, MorphCloud) or uncontained (`isolation="none"`) its sweep would reach
+processes and files that are not the batch's, so there every test runs on its own.
 
 Not guaranteed: memory is bounded per test by RLIMIT_DATA and for the whole sandbox by the
 backend (the run's cgroup on local); a test whose allocation was refused by the rlimit
 may end as RE, where a run of its own would be MLE by an OOM kill.
 
-Data flow: `Artifact` + inputs + limits -> `batch_job` (bash prologue placing the binary,
+Data flow: `Artifact` + inputs + files + limits -> `batch_job` (the binary placed as `./prog`,
 `python3 runner.py`, stdin = secret + JSON of the tests) -> one backend run -> the
 runner's report -> `results_from_report` -> one `RunResult` per input, in order.
 """
@@ -42,14 +45,32 @@ import signal
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from r1_sandbox.result import RunResult, Status
+from r1_sandbox.result import Job, RunResult, Status
 
 #: Seconds of the runner's own work per test (copy, spawn, wipe) in the whole-run limit.
 PER_TEST_SLACK_S = 0.5
 #: Memory of the runner itself (python3) on top of the largest test's limit.
 RUNNER_MB = 64
 
-RUNNER = r"""
+#: The runner's first lines. Its sweep (`kill(-1)`, emptying the scratch, `/tmp` and
+#: `/dev/shm`) is only safe as the sole tenant of a fresh PID namespace whose PID 1 is r1's
+#: init: anywhere else (a host with `isolation="none"`, a hosted VM, a bare `python3
+#: runner.py`) it would kill and delete what is not the batch's. There it exits 3 before
+#: touching anything, and `run_inputs` runs one sandbox per test instead.
+GUARD = r"""
+import sys
+try:
+    with open("/proc/1/cmdline", "rb") as fh:
+        contained = fh.read().split(b"\0", 1)[0] == b"/.r1-init"
+except OSError:
+    contained = False
+if not contained:
+    sys.exit(3)
+"""
+
+RUNNER = (
+    GUARD
+    + r"""
 import base64, ctypes, json, os, resource, select, selectors, shutil, signal, sys, time
 libc = ctypes.CDLL(None, use_errno=True)
 libc.prctl(4, 0, 0, 0, 0)   # PR_SET_DUMPABLE 0: no ptrace, no /proc/<pid>/mem, fd, environ
@@ -59,6 +80,7 @@ spec = json.loads(sys.stdin.buffer.read())
 with open("prog", "rb") as fh:
     binary = fh.read()
 argv = spec["argv"]
+extra = [(n, base64.b64decode(c)) for n, c in spec["files"]]
 limit = spec["output_limit"]
 me = os.getpid()
 ROOTS = [os.getcwd(), "/tmp", "/dev/shm"]
@@ -106,6 +128,11 @@ for test in spec["tests"]:
     with open(path, "wb") as fh:
         fh.write(binary)
     os.chmod(path, 0o500)
+    for name, content in extra:
+        target = os.path.join("t", name)
+        os.makedirs(os.path.dirname(target), exist_ok=True)
+        with open(target, "wb") as fh:
+            fh.write(content)
     timeout, memory = test["timeout"], test["memory_mb"] << 20
     r_in, w_in = os.pipe()
     r_out, w_out = os.pipe()
@@ -213,6 +240,7 @@ for test in spec["tests"]:
     wipe()
 sys.stdout.write(nonce + " " + base64.b64encode(json.dumps(results).encode()).decode() + "\n")
 """
+)
 
 
 def batch_job(
@@ -222,11 +250,21 @@ def batch_job(
     memory_mb: int,
     argv: Sequence[str],
     output_limit: int,
+    files: Mapping[str, str | bytes] | None = None,
 ) -> tuple[str, dict[str, str], str, float, int, str]:
-    """(script, files, stdin, whole-run timeout, whole-run memory, secret) of one batch."""
+    """(script, files, stdin, whole-run timeout, whole-run memory, secret) of one batch.
+
+    `files` are placed in every test's fresh directory, beside the program.
+    """
+    files = dict(files or {})
+    Job("", files=files)  # the same rules for file names as a run of its own
     nonce = secrets.token_hex(16)
     spec: dict[str, Any] = {
         "argv": list(argv),
+        "files": [
+            [name, base64.b64encode(c.encode() if isinstance(c, str) else c).decode()]
+            for name, c in files.items()
+        ],
         "output_limit": output_limit,
         "tests": [{"stdin": s, "timeout": timeout, "memory_mb": memory_mb} for s in inputs],
     }

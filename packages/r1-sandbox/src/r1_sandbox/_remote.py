@@ -9,8 +9,9 @@ status line on stderr. The verdict is read from that line, as the local backend 
 from `wait4`.
 
 Data flow: `Job` -> setup command (files, compile) -> run command -> (exit code, stdout,
-stderr, marker) -> `RunResult`. `run_inputs` (and so `run_batch` for jobs sharing a
-compiled program) uses one VM: set up and compile once, then one run command per input.
+stderr, marker) -> `RunResult`. `run_inputs` of source code (and so `run_batch` for jobs
+sharing a compiled program) uses one VM: set up and compile once, then one run command
+per input; of a built `Artifact`, the base class's batch runner (binary shipped as text).
 The subclass supplies `_open`, `_exec` and `_close`.
 """
 
@@ -24,6 +25,7 @@ import time
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from r1_sandbox.artifacts import Artifact
 from r1_sandbox.base import Sandbox
 from r1_sandbox.languages import Language, get_language
 from r1_sandbox.result import (
@@ -140,17 +142,29 @@ class RemoteShellSandbox(Sandbox):
 
     async def run_inputs(
         self,
-        code: str,
-        language: str,
-        stdins: Sequence[str],
+        program: Artifact | str,
+        inputs: Sequence[str],
         *,
+        language: str = "python",
         files: Mapping[str, str | bytes] | None = None,
         timeout: float = DEFAULT_TIMEOUT_S,
         memory_mb: int = DEFAULT_MEMORY_MB,
+        argv: Sequence[str] = (),
     ) -> list[RunResult]:
-        """One VM for all inputs of a program: files written and compiled once."""
+        """Source code: one VM for all inputs, files written and compiled once, one run
+        command per input. A built `Artifact`: the base class's batch runner, shipped."""
+        if isinstance(program, Artifact) or argv:
+            return await super().run_inputs(
+                program,
+                inputs,
+                language=language,
+                files=files,
+                timeout=timeout,
+                memory_mb=memory_mb,
+                argv=argv,
+            )
         lang = get_language(language)
-        jobs = [Job(code, language, s, files or {}, timeout, memory_mb) for s in stdins]
+        jobs = [Job(program, language, s, files or {}, timeout, memory_mb) for s in inputs]
         if not jobs:
             return []
         async with self._slot():

@@ -10,23 +10,25 @@ compile error is a result, not an exception: the artifact's status is `CE` and i
 artifacts={"prog": a, ...})` places several as `./prog`, ... beside a script (a
 Communication task's manager and contestant).
 
-How a binary reaches a run, per backend (the "ship" strategy here is the default):
-- every backend with bash in its image (local, routed, E2B, MorphCloud): the compile is a
+How a binary reaches a run, per backend:
+- local: the binary's bytes are kept in a host file, content-addressed, owned by the
+  caller and not writable by the run's uid, and bound read-only into each run as
+  `./name` (`--ro-bind`); nothing is copied or decoded per run.
+- every other backend with bash in its image (routed, E2B, MorphCloud): the compile is a
   sandbox job of its own (`g++ ... && base64 prog`), the binary comes back as base64 text
-  and each run receives it as a file that a prologue decodes and marks executable. Text,
-  because the routed and hosted backends' wire formats are JSON; decoding a 50 kB binary
-  takes well under a millisecond. The prologue lifts the stack limit as CMS does
-  (recursive solutions), where the hard limit allows.
+  and each run receives it as a file that a prologue decodes and marks executable
+  (`ship`). Text, because the routed and hosted backends' wire formats are JSON; decoding
+  a 50 kB binary takes well under a millisecond.
+- both lift the stack limit as CMS does (recursive solutions), where the hard limit allows.
 - a binary larger than the backend's output cap cannot come back; it is a `CE` that says so.
 - Piston: the same bash jobs, so Piston's bash runtime must have g++ (a stock Piston
   package does not); graders on a Piston fleet use its `cms_ioi` / `codeforces` packages
   instead (r1-cp-scoring's `PistonClient`), which compile inside each request.
-- Not yet: the local backend could bind the binary read-only into each run instead of
-  shipping it as text; it ships it, as the others do.
 
 Data flow: sources (name -> text) + language + flags -> `build` (one sandboxed compile,
 limits `compile_timeout` / `compile_memory_mb`) -> `Artifact` (cached by the caller, e.g.
-r1-cp-scoring per sandbox) -> `run(artifact, stdin)` / `artifacts=` -> `RunResult`.
+r1-cp-scoring per sandbox) -> `run(artifact, stdin)` / `run_inputs(artifact, inputs)` /
+`artifacts=` -> `RunResult`.
 """
 
 from __future__ import annotations
@@ -35,7 +37,7 @@ import base64
 import binascii
 import hashlib
 import shlex
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 
 from r1_sandbox.errors import UnsupportedLanguageError
@@ -46,7 +48,8 @@ from r1_sandbox.result import RunResult, Status
 COMPILE_TIMEOUT_S = 30.0
 COMPILE_MEMORY_MB = 2048
 
-_STACK = "ulimit -s unlimited 2>/dev/null || ulimit -s $(ulimit -H -s) 2>/dev/null\n"
+#: First line of a script that runs built programs: deep recursion, as CMS allows it.
+STACK_PROLOGUE = "ulimit -s unlimited 2>/dev/null || ulimit -s $(ulimit -H -s) 2>/dev/null\n"
 
 
 @dataclass(frozen=True)
@@ -119,17 +122,23 @@ def artifact_from_compile(result: RunResult, lang: Language, digest: str, limits
     return Artifact(lang.name, Status.CE, message=message, digest=digest)
 
 
-def ship(artifacts: Mapping[str, Artifact]) -> tuple[dict[str, str], str]:
-    """The files and the bash prologue that place `artifacts` as `./name` in a run."""
+def ship(
+    artifacts: Mapping[str, Artifact], exec_only: Collection[str] = ()
+) -> tuple[dict[str, str], str]:
+    """The files and the bash prologue that place `artifacts` as `./name` in a remote run.
+
+    Those in `exec_only` are left mode 0o111: executable, not readable, so non-dumpable.
+    """
     files: dict[str, str] = {}
     prologue = ""
     for name, artifact in artifacts.items():
         if not artifact.ok:
             raise ValueError(f"artifact {name!r} did not build ({artifact.status})")
         q = shlex.quote(name)
+        mode = "111" if name in exec_only else "+x"
         files[f"{name}.b64"] = base64.b64encode(artifact.binary).decode()
-        prologue += f"base64 -d {q}.b64 > {q} && chmod +x {q} && rm -f {q}.b64 || exit 125\n"
-    return files, prologue + _STACK
+        prologue += f"base64 -d {q}.b64 > {q} && chmod {mode} {q} && rm -f {q}.b64 || exit 125\n"
+    return files, prologue + STACK_PROLOGUE
 
 
 def check_language(language: str) -> Language:

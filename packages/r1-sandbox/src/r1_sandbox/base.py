@@ -3,9 +3,10 @@
 A reward function in a training loop is sync code; a router or a grader is async. Both
 call the same object: the async methods are the implementation and the `*_sync` twins run
 them on a private event loop (in a helper thread when the caller already has a running
-loop, as in a Jupyter notebook). A backend implements only `_run_job`, and optionally
-`run_inputs` when it can compile once and run many. `build` / `run(artifact)` (module
-`artifacts`) compile once for any number of later runs, on every backend.
+loop, as in a Jupyter notebook). A backend implements only `_run_job`; it may override
+`run_inputs` (one program, many inputs) and `_run_placed` (how built programs reach a run).
+`build` / `run(artifact)` / `run_inputs(artifact, inputs)` (modules `artifacts`, `_batch`)
+compile once for any number of later runs, on every backend.
 
 Concurrency is bounded per backend (`concurrency`), and a batch comes back in the order it
 went in. The bound is one counter per backend object, shared by every event loop and
@@ -30,7 +31,7 @@ import collections
 import logging
 import shlex
 import threading
-from collections.abc import Awaitable, Coroutine, Mapping, Sequence
+from collections.abc import Awaitable, Collection, Coroutine, Mapping, Sequence
 from typing import Any, ClassVar, TypeVar
 
 from r1_sandbox import _batch, artifacts
@@ -224,11 +225,14 @@ class Sandbox(abc.ABC):
         memory_mb: int = DEFAULT_MEMORY_MB,
         argv: Sequence[str] = (),
         artifacts: Mapping[str, Artifact] | None = None,
+        exec_only: Collection[str] = (),
     ) -> RunResult:
         """Run `code` (or a built `Artifact`, with `argv`) once and return its result.
 
         `artifacts` places built programs as `./name` beside a bash script (a manager and
-        a contestant); an artifact that did not build returns its `CE` / `SE` unrun.
+        a contestant); an artifact that did not build returns its `CE` / `SE` unrun. Those
+        named in `exec_only` can be executed but not read by the run's uid, so the kernel
+        starts them non-dumpable (no ptrace, no `/proc/<pid>/mem` from the others).
         """
         if isinstance(code, Artifact):
             program = code
@@ -241,54 +245,94 @@ class Sandbox(abc.ABC):
                 raise UnsupportedLanguageError(
                     f"artifacts= places programs beside a bash script, not language={language!r}"
                 )
-            placed, prologue = ship(artifacts)
-            code = prologue + code
-            files = {**placed, **(files or {})}
+            unknown = set(exec_only) - set(artifacts)
+            if unknown:
+                raise ValueError(f"exec_only names no artifact: {sorted(unknown)}")
+            return await self._run_placed(
+                Job(code, language, stdin, files or {}, timeout, memory_mb),
+                artifacts,
+                frozenset(exec_only),
+            )
         job = Job(code, language, stdin, files or {}, timeout, memory_mb)
         return await self.run_job(job)
 
+    async def _run_placed(
+        self, job: Job, artifacts: Mapping[str, Artifact], exec_only: frozenset[str]
+    ) -> RunResult:
+        """Run a bash `job` with built programs at `./name`: shipped as files by default.
+
+        The local backend overrides this to bind each binary read-only into the run.
+        """
+        placed, prologue = ship(artifacts, exec_only)
+        files = {**placed, **job.files}
+        return await self.run_job(
+            Job(prologue + job.code, job.language, job.stdin, files, job.timeout, job.memory_mb)
+        )
+
     async def run_inputs(
         self,
-        code: str,
-        language: str,
-        stdins: Sequence[str],
-        *,
-        files: Mapping[str, str | bytes] | None = None,
-        timeout: float = DEFAULT_TIMEOUT_S,
-        memory_mb: int = DEFAULT_MEMORY_MB,
-    ) -> list[RunResult]:
-        """Run one program on many inputs, in order (compiled once where the backend can)."""
-        jobs = [Job(code, language, s, files or {}, timeout, memory_mb) for s in stdins]
-        return list(await asyncio.gather(*(self.run_job(j) for j in jobs)))
-
-    async def run_tests(
-        self,
-        artifact: Artifact,
+        program: Artifact | str,
         inputs: Sequence[str],
         *,
+        language: str = "python",
+        files: Mapping[str, str | bytes] | None = None,
         timeout: float = DEFAULT_TIMEOUT_S,
         memory_mb: int = DEFAULT_MEMORY_MB,
         argv: Sequence[str] = (),
     ) -> list[RunResult]:
-        """Run a built program on many inputs inside one sandbox; results in input order.
+        """Run one program on many inputs; results in input order.
 
-        Each test has its own limits, fresh scratch directory, verdict, time and memory,
-        and no process survives from one test to the next (see `r1_sandbox._batch`).
-        If the batch's report cannot be read, every test runs in a sandbox of its own.
+        A built `Artifact` (or source code of a compiled `language`, built here first, once)
+        runs all its inputs inside one sandbox: each test has its own limits, fresh scratch
+        directory holding `files`, verdict, time and memory, and no process survives from
+        one test to the next (see `r1_sandbox._batch`). If the batch's report cannot be
+        read, every test runs in a sandbox of its own. Source code of an interpreted
+        language runs one sandbox per input, within the backend's concurrency bound.
         """
-        if not artifact.ok:
-            return [artifact.failed_result() for _ in inputs]
         if not inputs:
             return []
+        if isinstance(program, str):
+            lang = get_language(language)
+            if not lang.compiled:
+                if argv:
+                    raise UnsupportedLanguageError(
+                        f"run_inputs: argv= needs a built program, not {lang.name} source"
+                    )
+                jobs = [Job(program, lang.name, s, files or {}, timeout, memory_mb) for s in inputs]
+                return list(await asyncio.gather(*(self.run_job(j) for j in jobs)))
+            sources = {n: c for n, c in (files or {}).items() if isinstance(c, str)}
+            program = await self.build({**sources, lang.source: program}, lang.name)
+        return await self._run_artifact_inputs(
+            program, inputs, files=files or {}, timeout=timeout, memory_mb=memory_mb, argv=argv
+        )
+
+    async def _run_artifact_inputs(
+        self,
+        artifact: Artifact,
+        inputs: Sequence[str],
+        *,
+        files: Mapping[str, str | bytes],
+        timeout: float,
+        memory_mb: int,
+        argv: Sequence[str],
+    ) -> list[RunResult]:
+        """`run_inputs` of a built program: one sandbox, the batch runner inside."""
+        if not artifact.ok:
+            return [artifact.failed_result() for _ in inputs]
         limit = int(getattr(self, "output_limit", DEFAULT_OUTPUT_LIMIT))
-        script, files, stdin, whole_s, whole_mb, nonce = _batch.batch_job(
-            inputs, timeout=timeout, memory_mb=memory_mb, argv=argv, output_limit=limit
+        script, runner_files, stdin, whole_s, whole_mb, nonce = _batch.batch_job(
+            inputs,
+            timeout=timeout,
+            memory_mb=memory_mb,
+            argv=argv,
+            output_limit=limit,
+            files=files,
         )
         whole = await self.run(
             script,
             "bash",
             stdin=stdin,
-            files=files,
+            files=runner_files,
             timeout=whole_s,
             memory_mb=whole_mb,
             artifacts={"prog": artifact},
@@ -302,7 +346,14 @@ class Sandbox(abc.ABC):
         return list(
             await asyncio.gather(
                 *(
-                    self.run(artifact, stdin=s, timeout=timeout, memory_mb=memory_mb, argv=argv)
+                    self.run(
+                        artifact,
+                        stdin=s,
+                        files=files,
+                        timeout=timeout,
+                        memory_mb=memory_mb,
+                        argv=argv,
+                    )
                     for s in inputs
                 )
             )
@@ -337,8 +388,8 @@ class Sandbox(abc.ABC):
                 return
             outs = await self.run_inputs(
                 first.code,
-                first.language,
                 [jobs[i].stdin for i in indices],
+                language=first.language,
                 files=first.files,
                 timeout=first.timeout,
                 memory_mb=first.memory_mb,
@@ -380,16 +431,10 @@ class Sandbox(abc.ABC):
         return self._sync(self.run(code, language, **kwargs))
 
     def run_inputs_sync(
-        self, code: str, language: str, stdins: Sequence[str], **kwargs: Any
+        self, program: Artifact | str, inputs: Sequence[str], **kwargs: Any
     ) -> list[RunResult]:
         """`run_inputs` for sync callers."""
-        return self._sync(self.run_inputs(code, language, stdins, **kwargs))
-
-    def run_tests_sync(
-        self, artifact: Artifact, inputs: Sequence[str], **kwargs: Any
-    ) -> list[RunResult]:
-        """`run_tests` for sync callers."""
-        return self._sync(self.run_tests(artifact, inputs, **kwargs))
+        return self._sync(self.run_inputs(program, inputs, **kwargs))
 
     def run_batch_sync(self, jobs: Sequence[Job]) -> list[RunResult]:
         """`run_batch` for sync callers."""

@@ -41,7 +41,9 @@ Not guaranteed:
 
 C and C++ are compiled inside the same kind of sandbox, under the compile limits
 (`compile_timeout`, `compile_memory_mb`), with the binary kept in a host directory that is
-then bound read-only into each run: compile once, run many.
+then bound read-only into each run: compile once, run many. A built `Artifact` (from any
+backend's `build`) is stored once as a content-addressed host file (`_BinaryCache`) and
+bound read-only the same way, rather than shipped as base64 text as remote backends do.
 
 Data flow: `Job` -> [compile in a sandbox -> binary in a private host dir] -> bwrap argv
 + the init's job -> `_process.execute` in a worker thread -> verdict from the init's
@@ -55,6 +57,7 @@ import collections
 import contextlib
 import dataclasses
 import functools
+import hashlib
 import logging
 import os
 import resource
@@ -70,13 +73,12 @@ from typing import Literal, TypeVar
 
 from r1_sandbox import _cgroup, _containment, _init, _warm
 from r1_sandbox._process import Channels, Outcome, execute, spawn, supervise
+from r1_sandbox.artifacts import STACK_PROLOGUE, Artifact
 from r1_sandbox.base import Sandbox
 from r1_sandbox.errors import BackendConfigError, ContainmentUnavailableError
 from r1_sandbox.languages import Language, get_language
 from r1_sandbox.result import (
-    DEFAULT_MEMORY_MB,
     DEFAULT_OUTPUT_LIMIT,
-    DEFAULT_TIMEOUT_S,
     Job,
     RunResult,
     Status,
@@ -99,6 +101,61 @@ class _Build:
 
     directory: str
     binary: str
+
+
+class _BinaryCache:
+    """Built programs as host files, content-addressed, bound read-only into runs.
+
+    The directory and its files belong to the caller (mode 0o711 and 0o555): a run's uid
+    can execute a binary but neither change nor replace it, and the bind is read-only on
+    top. An execute-only binary (an IOI manager) is stored apart at mode 0o111: nobody can
+    read it, so the kernel starts it non-dumpable. At most `keep` idle binaries stay (a
+    checker or a manager serves every test of a problem); one in use is never removed.
+    """
+
+    def __init__(self, keep: int = 256) -> None:
+        self.keep = keep
+        self.directory = tempfile.mkdtemp(prefix="r1-sandbox-bin-")
+        os.chmod(self.directory, 0o711)
+        self._users: collections.OrderedDict[str, int] = collections.OrderedDict()
+        self._lock = threading.Lock()
+
+    def acquire(self, artifact: Artifact, *, exec_only: bool = False) -> str:
+        """The host path of `artifact`'s binary, written on first use; call `release` after."""
+        name = hashlib.sha256(artifact.binary).hexdigest() + ("-x" if exec_only else "")
+        path = os.path.join(self.directory, name)
+        with self._lock:
+            if name in self._users:
+                self._users[name] += 1
+                self._users.move_to_end(name)
+                return path
+            fd, tmp = tempfile.mkstemp(dir=self.directory)
+            try:
+                with os.fdopen(fd, "wb") as fh:
+                    fh.write(artifact.binary)
+                os.chmod(tmp, 0o111 if exec_only else 0o555)
+                os.replace(tmp, path)
+            except BaseException:
+                with contextlib.suppress(OSError):
+                    os.unlink(tmp)
+                raise
+            self._users[name] = 1
+            return path
+
+    def release(self, path: str) -> None:
+        with self._lock:
+            name = os.path.basename(path)
+            self._users[name] -= 1
+            idle = [n for n, users in self._users.items() if users == 0]
+            for stale in idle[: max(0, len(self._users) - self.keep)]:
+                del self._users[stale]
+                with contextlib.suppress(OSError):
+                    os.unlink(os.path.join(self.directory, stale))
+
+    def clear(self) -> None:
+        with self._lock:
+            self._users.clear()
+        shutil.rmtree(self.directory, ignore_errors=True)
 
 
 class LocalSandbox(Sandbox):
@@ -187,6 +244,7 @@ class LocalSandbox(Sandbox):
         self._refiller = ThreadPoolExecutor(1, thread_name_prefix="r1-sandbox-spares")
         self._root = tempfile.mkdtemp(prefix="r1-sandbox-")
         self._chown(self._root)
+        self._binaries = _BinaryCache()
 
     # -- plumbing -----------------------------------------------------------------------
 
@@ -229,13 +287,12 @@ class LocalSandbox(Sandbox):
         run: Sequence[str],
         channels: Channels,
         *,
-        build: _Build | None = None,
+        ro_files: Mapping[str, str] | None = None,
         bind_rw: str | None = None,
         early: str | None = None,
     ) -> list[str]:
         c = self.containment
         assert c.bwrap is not None and c.init is not None
-        ro = {build.binary: os.path.basename(build.binary)} if build is not None else {}
         return [
             *_containment.bwrap_argv(
                 c.bwrap,
@@ -243,7 +300,7 @@ class LocalSandbox(Sandbox):
                 init=c.init,
                 fds=channels.fds(),
                 workdir=bind_rw,
-                ro_files=ro,
+                ro_files=dict(ro_files or {}),
                 early=early,
             ),
             *run,
@@ -257,7 +314,7 @@ class LocalSandbox(Sandbox):
         stdin: str,
         timeout: float,
         memory_mb: int,
-        build: _Build | None = None,
+        ro_files: Mapping[str, str] | None = None,
         bind_rw: str | None = None,
         early: str | None = None,
     ) -> Outcome:
@@ -268,14 +325,14 @@ class LocalSandbox(Sandbox):
                 stdin=stdin,
                 timeout=timeout,
                 memory_mb=memory_mb,
-                build=build,
+                ro_files=ro_files,
                 bind_rw=bind_rw,
             )
         assert self.containment.seccomp is not None
         channels = Channels(self.containment.seccomp)
         cgroup = self._cgroup(memory_mb)
         try:
-            argv = self._argv(run, channels, build=build, bind_rw=bind_rw, early=early)
+            argv = self._argv(run, channels, ro_files=ro_files, bind_rw=bind_rw, early=early)
             if cgroup is not None:
                 argv = cgroup.wrap(argv)
             job = _init.job_header(
@@ -320,7 +377,7 @@ class LocalSandbox(Sandbox):
         stdin: str,
         timeout: float,
         memory_mb: int,
-        build: _Build | None,
+        ro_files: Mapping[str, str] | None,
         bind_rw: str | None,
     ) -> Outcome:
         """isolation='none': rlimits, a clean environment and a private cwd, nothing more."""
@@ -346,8 +403,8 @@ class LocalSandbox(Sandbox):
             with open(path, "wb") as fh:
                 fh.write(content)
             self._chown(path)
-        if build is not None:
-            shutil.copy2(build.binary, cwd)
+        for host, name in (ro_files or {}).items():
+            shutil.copy2(host, os.path.join(cwd, name))
         try:
             return await self._in_thread(
                 functools.partial(
@@ -593,7 +650,9 @@ class LocalSandbox(Sandbox):
             cpu_s=cpu,
         )
 
-    async def _execute(self, job: Job, lang: Language, build: _Build | None) -> RunResult:
+    async def _execute(
+        self, job: Job, lang: Language, ro_files: Mapping[str, str] | None = None
+    ) -> RunResult:
         # Python only: a compiled program starts in about a millisecond, so a warm spare
         # saves little there (measured in bench/sandbox.py).
         if self.warm_python and lang.name == "python":
@@ -601,7 +660,7 @@ class LocalSandbox(Sandbox):
             if warm is not None:
                 return self._verdict(warm, job.timeout, job.memory_mb)
         files = dict(job.files)
-        if build is None:
+        if not lang.compiled:
             files[lang.source] = job.code
         outcome = await self._spawn(
             lang.run,
@@ -609,7 +668,7 @@ class LocalSandbox(Sandbox):
             stdin=job.stdin,
             timeout=job.timeout,
             memory_mb=job.memory_mb,
-            build=build,
+            ro_files=ro_files,
             # The same start as a warm spare's (the interpreter first, then its script).
             early=lang.source if lang.name == "python" else None,
         )
@@ -622,45 +681,36 @@ class LocalSandbox(Sandbox):
             return RunResult.system_error(self.refusal)
         lang = get_language(job.language)
         if not lang.compiled:
-            return await self._execute(job, lang, None)
+            return await self._execute(job, lang)
         build = await self._compile(job, lang)
         if isinstance(build, RunResult):
             return build
         try:
-            return await self._execute(job, lang, build)
+            return await self._execute(job, lang, {build.binary: os.path.basename(build.binary)})
         finally:
             shutil.rmtree(build.directory, ignore_errors=True)
 
-    async def run_inputs(
-        self,
-        code: str,
-        language: str,
-        stdins: Sequence[str],
-        *,
-        files: Mapping[str, str | bytes] | None = None,
-        timeout: float = DEFAULT_TIMEOUT_S,
-        memory_mb: int = DEFAULT_MEMORY_MB,
-    ) -> list[RunResult]:
-        """Run one program on many inputs; C and C++ are compiled once for all of them."""
-        lang = get_language(language)
-        jobs = [Job(code, language, s, files or {}, timeout, memory_mb) for s in stdins]
-        if not lang.compiled or not jobs:
-            return await super().run_inputs(
-                code, language, stdins, files=files, timeout=timeout, memory_mb=memory_mb
-            )
+    async def _run_placed(
+        self, job: Job, artifacts: Mapping[str, Artifact], exec_only: frozenset[str]
+    ) -> RunResult:
+        """Built programs bound read-only into the run as `./name`, not shipped as text."""
+        if self.refusal:
+            return RunResult.system_error(self.refusal)
+        lang = get_language(job.language)
+        job = dataclasses.replace(job, code=STACK_PROLOGUE + job.code)
         async with self._slot():
-            build = await self._guarded(self._compile(jobs[0], lang), "a compile")  # type: ignore[arg-type]
-        if isinstance(build, RunResult):
-            return [build] * len(jobs)
-        try:
-
-            async def one(job: Job) -> RunResult:
-                async with self._slot():
-                    return await self._guarded(self._execute(job, lang, build), "a run")
-
-            return list(await asyncio.gather(*(one(j) for j in jobs)))
-        finally:
-            shutil.rmtree(build.directory, ignore_errors=True)
+            try:
+                binds = {
+                    self._binaries.acquire(a, exec_only=name in exec_only): name
+                    for name, a in artifacts.items()
+                }
+            except OSError as exc:
+                return RunResult.system_error(f"cannot store a built program: {exc}")
+            try:
+                return await self._guarded(self._execute(job, lang, binds), "a built program")
+            finally:
+                for path in binds:
+                    self._binaries.release(path)
 
     async def aclose(self) -> None:
         with self._spares_lock:
@@ -675,3 +725,4 @@ class LocalSandbox(Sandbox):
         self._executor.shutdown(wait=False, cancel_futures=True)
         with contextlib.suppress(OSError):
             shutil.rmtree(self._root)
+        self._binaries.clear()

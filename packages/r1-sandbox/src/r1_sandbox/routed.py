@@ -21,15 +21,16 @@ import logging
 import os
 import random
 import weakref
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import aiohttp
 
+from r1_sandbox.artifacts import Artifact
 from r1_sandbox.base import Sandbox
 from r1_sandbox.errors import BackendConfigError
 from r1_sandbox.languages import get_language
-from r1_sandbox.result import Job, RunResult, Status
+from r1_sandbox.result import DEFAULT_MEMORY_MB, DEFAULT_TIMEOUT_S, Job, RunResult, Status
 
 logger = logging.getLogger(__name__)
 
@@ -201,20 +202,30 @@ class RoutedSandbox(Sandbox):
             return [RunResult.system_error(f"routed: {type(exc).__name__}: {exc}")] * len(chunk)
 
     async def run_inputs(
-        self, code: str, language: str, stdins: Sequence[str], **kwargs: Any
+        self,
+        program: Artifact | str,
+        inputs: Sequence[str],
+        *,
+        language: str = "python",
+        files: Mapping[str, str | bytes] | None = None,
+        timeout: float = DEFAULT_TIMEOUT_S,
+        memory_mb: int = DEFAULT_MEMORY_MB,
+        argv: Sequence[str] = (),
     ) -> list[RunResult]:
+        """Source code: one job per input in one router batch (the router groups them).
+        A built `Artifact`: the base class's batch runner, its binary shipped as text."""
+        if isinstance(program, Artifact) or argv:
+            return await super().run_inputs(
+                program,
+                inputs,
+                language=language,
+                files=files,
+                timeout=timeout,
+                memory_mb=memory_mb,
+                argv=argv,
+            )
         return await self.run_batch(
-            [
-                Job(
-                    code,
-                    language,
-                    s,
-                    kwargs.get("files") or {},
-                    kwargs.get("timeout", 10.0),
-                    kwargs.get("memory_mb", 512),
-                )
-                for s in stdins
-            ]
+            [Job(program, language, s, files or {}, timeout, memory_mb) for s in inputs]
         )
 
     async def _release_loop(self) -> None:
