@@ -3,10 +3,10 @@
 Both sides flag the same synthetic training set against the same five benchmark-sized
 problem sets, in the same run on the same machine:
 
-- baseline: `r1_data.decontaminate.reference_flags`, open-r1's algorithm written plainly
+- baseline: `r1_data.decontamination.reference_flags`, open-r1's algorithm written plainly
   (per benchmark a set of n-gram strings; per row, normalise, join its 8-grams, look each
   up), single process;
-- r1: `r1_data.decontaminate.contamination_flags` (hashed n-grams, vectorised windows,
+- r1: `r1_data.decontamination.contamination_flags` (hashed n-grams, vectorised windows,
   bitmap prefilter, exact confirmation), with 1 process and with 2.
 
 The training set has 100,000 problems of 20-200 words (mean ~100) drawn from a Zipf
@@ -28,7 +28,7 @@ import os
 import random
 import time
 
-from r1_data.decontaminate import Benchmark, contamination_flags, reference_flags
+from r1_data.decontamination import Benchmark, contamination_flags, reference_flags
 
 # name -> (problems, mean words per problem), after the real benchmarks.
 BENCHMARK_SHAPES = {

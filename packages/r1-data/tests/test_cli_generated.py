@@ -15,9 +15,9 @@ import pytest
 
 from r1_data.chat_client import EndpointConfig
 from r1_data.cli import main, make_parser
-from r1_data.decontaminate import DecontaminateConfig
-from r1_data.generate import GenerateConfig
-from r1_data.pass_rate import PassRateConfig
+from r1_data.decontamination import DecontaminateConfig
+from r1_data.filtering import PassRateConfig
+from r1_data.generation import GenerateConfig
 
 REQUIRED = {
     "generate": ["--dataset", "d.jsonl", "--prompt-column", "p", "--output", "o.jsonl"],
@@ -73,8 +73,8 @@ def test_endpoint_defaults_are_written_once():
 
 def test_async_stages_are_plain_names_with_sync_twins():
     import r1_data
-    from r1_data.generate import generate, generate_sync
-    from r1_data.pass_rate import pass_rate, pass_rate_sync
+    from r1_data.filtering import pass_rate, pass_rate_sync
+    from r1_data.generation import generate, generate_sync
 
     assert inspect.iscoroutinefunction(generate) and inspect.iscoroutinefunction(pass_rate)
     assert not inspect.iscoroutinefunction(generate_sync)

@@ -9,7 +9,7 @@ import sys
 import numpy as np
 import pytest
 
-from r1_data.decontaminate import (
+from r1_data.decontamination import (
     Benchmark,
     NgramIndex,
     _ngram_hashes,
@@ -120,7 +120,7 @@ def test_random_corpus_identical_to_reference(ngram_size):
 
 @pytest.mark.slow
 def test_process_pool_gives_the_same_flags(monkeypatch):
-    import r1_data.decontaminate as module
+    import r1_data.decontamination as module
 
     # The pytest process has threads, so this is the path that pickles chunks.
     monkeypatch.setattr(module, "_can_fork", lambda: False)
@@ -133,8 +133,8 @@ def test_forked_pool_gives_the_same_flags():
     # A fresh single-threaded interpreter takes the fork path (workers inherit the texts).
     code = f"""
 import random
-import r1_data.decontaminate as m
-from r1_data.decontaminate import Benchmark
+import r1_data.decontamination as m
+from r1_data.decontamination import Benchmark
 assert m._can_fork()
 exec(open({__file__!r}).read().split("# --- corpus ---")[1])
 texts, benches = _random_corpus(12, 30_000)
@@ -146,7 +146,7 @@ print("ok")
 
 
 def test_whitespace_table_covers_every_code_point_str_split_splits_on():
-    import r1_data.decontaminate as module
+    import r1_data.decontamination as module
 
     spaces = [c for c in range(0x110000) if chr(c).isspace()]
     assert max(spaces) <= module._MAX_SPACE

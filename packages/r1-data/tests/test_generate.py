@@ -9,7 +9,7 @@ import pytest
 
 from r1_data.chat_client import EndpointConfig
 from r1_data.errors import DataInputError, EndpointError
-from r1_data.generate import GenerateConfig, failed_path, generate_sync, row_key
+from r1_data.generation import GenerateConfig, failed_path, generate_sync, row_key
 from r1_data.journal import Journal
 
 

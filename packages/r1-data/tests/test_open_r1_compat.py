@@ -247,7 +247,7 @@ def test_a_misspelt_boolean_reward_arg_is_an_error(problems, tmp_path, openai_se
     ],
 )
 def test_reward_arg_values_take_their_fields_types(pairs, expected):
-    from r1_data.pass_rate import reward_args_from_strings
+    from r1_data.filtering import reward_args_from_strings
 
     assert reward_args_from_strings(pairs) == expected
 
@@ -255,7 +255,7 @@ def test_reward_arg_values_take_their_fields_types(pairs, expected):
 @pytest.mark.parametrize("pair", ["enforce_same_language=ture", "cosine_max_len=1e3", "nope=1"])
 def test_bad_reward_arg_values_are_refused(pair):
     from r1_data.errors import DataInputError
-    from r1_data.pass_rate import reward_args_from_strings
+    from r1_data.filtering import reward_args_from_strings
 
     with pytest.raises(DataInputError, match="--reward-arg"):
         reward_args_from_strings([pair])
@@ -334,7 +334,7 @@ def test_pass_rate_pushes_the_kept_rows_as_open_r1_pushes_its_filtered_set(
 
 @pytest.mark.parametrize("name", ["config_demo.yaml", "filter_dapo.yaml", "filter_python.yaml"])
 def test_every_filtering_recipe_of_the_repo_loads(name):
-    from r1_data.pass_rate import load_pass_rate_recipe
+    from r1_data.filtering import load_pass_rate_recipe
 
     values = load_pass_rate_recipe(RECIPES / name)
     assert values["model"] and values["dataset"] and values["reward_funcs"]

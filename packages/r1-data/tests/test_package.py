@@ -65,11 +65,23 @@ def test_import_and_help_are_light():
 def test_no_stage_imports_the_training_stack():
     code = (
         "import sys\n"
-        "import r1_data.mixture, r1_data.generate, r1_data.decontaminate, r1_data.pass_rate\n"
+        "import r1_data.mixture, r1_data.generation, r1_data.decontamination, r1_data.filtering\n"
         "print(sorted({'torch', 'transformers', 'trl'} & set(sys.modules)))\n"
     )
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert done.stdout.strip() == "[]"
+
+
+def test_stage_functions_are_not_shadowed_by_their_modules():
+    # Importing a submodule binds its name on the package: a module named like the function
+    # it exports (r1_data/generate.py once) turned `r1_data.generate(cfg)` into a module.
+    code = (
+        "import r1_data.generation, r1_data.decontamination, r1_data.mixture, r1_data.filtering\n"
+        "import r1_data\n"
+        "print([callable(getattr(r1_data, n)) for n in r1_data.__all__ if n.islower()])\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert "False" not in done.stdout and "True" in done.stdout
 
 
 def test_distilabel_missing_extra_names_the_install(monkeypatch):

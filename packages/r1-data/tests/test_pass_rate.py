@@ -7,7 +7,7 @@ import re
 import pytest
 
 from r1_data.errors import DataInputError
-from r1_data.pass_rate import PassRateConfig, mean_reward, pass_rate_sync
+from r1_data.filtering import PassRateConfig, mean_reward, pass_rate_sync
 
 N = 4
 

@@ -168,11 +168,20 @@ def test_quoting_survives_hostile_paths(tmp_path: Path) -> None:
     assert "'$(touch pwned)'" in rendered.script
 
 
-def test_evaluate_parallelism_follows_open_r1(tmp_path: Path) -> None:
-    small = render_evaluate(EvaluateSpec(model="org/Qwen-7B", tasks="aime24"), SiteConfig())
-    assert "--tensor-parallel-size 1 --data-parallel-size 8" in small.script
-    big = render_evaluate(EvaluateSpec(model="org/Qwen-32B", tasks="aime24"), SiteConfig())
-    assert "--tensor-parallel-size 8 --data-parallel-size 1" in big.script
+def test_evaluate_parallelism_is_r1_evals_unless_forced(tmp_path: Path) -> None:
+    # auto: no sizes in the script; r1-eval applies open-r1's rule where it sees the GPUs.
+    auto = render_evaluate(EvaluateSpec(model="org/Qwen-32B", tasks="aime24"), SiteConfig())
+    assert "--backend vllm" in auto.script and "parallel-size" not in auto.script
+    data = EvaluateSpec(model="org/Qwen-32B", tasks="aime24", parallel="data")
+    assert (
+        "--tensor-parallel-size 1 --data-parallel-size 8"
+        in render_evaluate(data, SiteConfig()).script
+    )
+    tensor = EvaluateSpec(model="org/Qwen-7B", tasks="aime24", parallel="tensor")
+    assert (
+        "--tensor-parallel-size 8 --data-parallel-size 1"
+        in render_evaluate(tensor, SiteConfig()).script
+    )
     endpoint = render_evaluate(
         EvaluateSpec(model="m", tasks="math_500", backend="endpoint", base_url="http://x:1/v1",
                      dataset=["math_500=data/m.jsonl"], n=4),

@@ -133,7 +133,7 @@ def test_dataset_filtering_recipe(name: str, tmp_path: Path) -> None:
     """Filtering recipes parse as open-r1's pass-rate script read them, and fit r1-data's."""
     from dataclasses import dataclass
 
-    from r1_data.pass_rate import PassRateConfig
+    from r1_data.filtering import PassRateConfig
 
     @dataclass
     class PassRateScriptArguments(GRPOScriptArguments):

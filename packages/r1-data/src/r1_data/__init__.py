@@ -39,29 +39,29 @@ _LAZY = {
     "load_source": "r1_data.sources",
     "write_dataset": "r1_data.sources",
     # generation
-    "GenerateConfig": "r1_data.generate",
-    "GenerationReport": "r1_data.generate",
+    "GenerateConfig": "r1_data.generation",
+    "GenerationReport": "r1_data.generation",
     "PRESETS": "r1_data.presets",
-    "generate": "r1_data.generate",
-    "generate_sync": "r1_data.generate",
-    "agenerate": "r1_data.generate",  # deprecated name of `generate`, not in __all__
+    "generate": "r1_data.generation",
+    "generate_sync": "r1_data.generation",
+    "agenerate": "r1_data.generation",  # deprecated name of `generate`, not in __all__
     "EndpointConfig": "r1_data.chat_client",
     "ChatClient": "r1_data.chat_client",
     "Journal": "r1_data.journal",
     "build_distilabel_pipeline": "r1_data.distilabel_pipeline",
     # decontamination
-    "Benchmark": "r1_data.decontaminate",
-    "DEFAULT_BENCHMARKS": "r1_data.decontaminate",
-    "DecontaminateConfig": "r1_data.decontaminate",
-    "contamination_flags": "r1_data.decontaminate",
-    "decontaminate": "r1_data.decontaminate",
-    "reference_flags": "r1_data.decontaminate",
+    "Benchmark": "r1_data.decontamination",
+    "DEFAULT_BENCHMARKS": "r1_data.decontamination",
+    "DecontaminateConfig": "r1_data.decontamination",
+    "contamination_flags": "r1_data.decontamination",
+    "decontaminate": "r1_data.decontamination",
+    "reference_flags": "r1_data.decontamination",
     # pass-rate filtering
-    "PassRateConfig": "r1_data.pass_rate",
-    "load_pass_rate_recipe": "r1_data.pass_rate",
-    "pass_rate": "r1_data.pass_rate",
-    "pass_rate_sync": "r1_data.pass_rate",
-    "apass_rate": "r1_data.pass_rate",  # deprecated name of `pass_rate`, not in __all__
+    "PassRateConfig": "r1_data.filtering",
+    "load_pass_rate_recipe": "r1_data.filtering",
+    "pass_rate": "r1_data.filtering",
+    "pass_rate_sync": "r1_data.filtering",
+    "apass_rate": "r1_data.filtering",  # deprecated name of `pass_rate`, not in __all__
 }
 
 __all__ = [
@@ -123,7 +123,7 @@ def __dir__() -> list[str]:
 
 if TYPE_CHECKING:
     from r1_data.chat_client import ChatClient, EndpointConfig
-    from r1_data.decontaminate import (
+    from r1_data.decontamination import (
         DEFAULT_BENCHMARKS,
         Benchmark,
         DecontaminateConfig,
@@ -132,7 +132,13 @@ if TYPE_CHECKING:
         reference_flags,
     )
     from r1_data.distilabel_pipeline import build_distilabel_pipeline
-    from r1_data.generate import (
+    from r1_data.filtering import (
+        PassRateConfig,
+        load_pass_rate_recipe,
+        pass_rate,
+        pass_rate_sync,
+    )
+    from r1_data.generation import (
         GenerateConfig,
         GenerationReport,
         generate,
@@ -146,12 +152,6 @@ if TYPE_CHECKING:
         build_mixture,
         get_dataset,
         load_mixture_yaml,
-    )
-    from r1_data.pass_rate import (
-        PassRateConfig,
-        load_pass_rate_recipe,
-        pass_rate,
-        pass_rate_sync,
     )
     from r1_data.presets import PRESETS
     from r1_data.sources import load_source, write_dataset

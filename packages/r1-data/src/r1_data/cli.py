@@ -133,9 +133,9 @@ def _add_generation_groups(
 
 def make_parser(defaults: Mapping[str, Mapping[str, Any]] | None = None) -> argparse.ArgumentParser:
     """The `r1-data` parser; `defaults[command]` replaces field defaults (preset, recipe)."""
-    from r1_data.decontaminate import DEFAULT_BENCHMARKS, DecontaminateConfig
-    from r1_data.generate import GenerateConfig
-    from r1_data.pass_rate import PassRateConfig
+    from r1_data.decontamination import DEFAULT_BENCHMARKS, DecontaminateConfig
+    from r1_data.filtering import PassRateConfig
+    from r1_data.generation import GenerateConfig
 
     defaults = defaults or {}
     parser = argparse.ArgumentParser(
@@ -241,7 +241,7 @@ def _command_defaults(argv: list[str]) -> dict[str, dict[str, Any]]:
     if name == "generate" and known.preset in PRESETS:
         return {"generate": dict(PRESETS[known.preset])}
     if name == "pass-rate" and known.config:
-        from r1_data.pass_rate import load_pass_rate_recipe
+        from r1_data.filtering import load_pass_rate_recipe
 
         return {"pass-rate": load_pass_rate_recipe(known.config)}
     return {}
@@ -255,7 +255,7 @@ def _push(path: Path | str, repo_id: str, private: bool) -> None:
 
 
 def _run_generate(args: argparse.Namespace, defaults: Mapping[str, Any]) -> int:
-    from r1_data.generate import GenerateConfig, generate_sync
+    from r1_data.generation import GenerateConfig, generate_sync
 
     cfg = GenerateConfig(**config_kwargs(args, GenerateConfig, defaults))
     if args.engine == "distilabel":
@@ -276,7 +276,7 @@ def _run_generate(args: argparse.Namespace, defaults: Mapping[str, Any]) -> int:
 
 
 def _run_decontaminate(args: argparse.Namespace, defaults: Mapping[str, Any]) -> int:
-    from r1_data.decontaminate import DecontaminateConfig, decontaminate, parse_benchmark_spec
+    from r1_data.decontamination import DecontaminateConfig, decontaminate, parse_benchmark_spec
     from r1_data.sources import load_source, push_dataset, require_columns, write_dataset
 
     cfg = DecontaminateConfig(**config_kwargs(args, DecontaminateConfig, defaults))
@@ -307,7 +307,7 @@ def _run_decontaminate(args: argparse.Namespace, defaults: Mapping[str, Any]) ->
 
 
 def _run_pass_rate(args: argparse.Namespace, defaults: Mapping[str, Any]) -> int:
-    from r1_data.pass_rate import PassRateConfig, pass_rate_sync
+    from r1_data.filtering import PassRateConfig, pass_rate_sync
 
     kwargs = config_kwargs(args, PassRateConfig, defaults)
     if args.reward_args and "reward_args" in defaults:

@@ -7,7 +7,7 @@ takes open-r1's arguments with open-r1's defaults so its scripts port unchanged.
 
 Why it is not the default engine: distilabel caches by batch in its own folder rather
 than by row in the output, so a killed run cannot promise "every prompt exactly once"
-in the output file, and it brings a heavy dependency tree. `r1_data.generate` is the
+in the output file, and it brings a heavy dependency tree. `r1_data.generation` is the
 default; distilabel is the extra `r1-data[distilabel]`, imported only when asked for.
 One difference from open-r1: the pipeline runs on distilabel's local executor, not
 `Pipeline().ray()`, because ray is not a dependency of the extra (pass `ray=True` on a
@@ -27,7 +27,7 @@ from typing import TYPE_CHECKING, Any
 from r1_data.errors import DataInputError, MissingExtraError
 
 if TYPE_CHECKING:
-    from r1_data.generate import GenerateConfig
+    from r1_data.generation import GenerateConfig
 
 
 def _import_distilabel() -> tuple[Any, Any, Any, Any, Any]:
@@ -120,7 +120,7 @@ def build_distilabel_pipeline(
 
 def run_distilabel(cfg: GenerateConfig) -> None:
     """`r1-data generate --engine distilabel`: run the pipeline, write its rows as JSONL."""
-    from r1_data.generate import _load_rows
+    from r1_data.generation import _load_rows
 
     _import_distilabel()  # fail before loading anything when the extra is missing
     ds = _load_rows(cfg)

@@ -1,7 +1,7 @@
 """Named sets of `GenerateConfig` defaults, for users who bring another tool's habits.
 
 A preset only moves defaults: flags given on the command line (or fields passed to the
-config) still win. It lives apart from `r1_data.generate` so that the CLI can list the
+config) still win. It lives apart from `r1_data.generation` so that the CLI can list the
 names without importing the HTTP client.
 
 Data flow: `r1-data generate --preset NAME` -> `PRESETS[NAME]` -> the parser's defaults ->

@@ -17,6 +17,7 @@ from __future__ import annotations
 import json
 import logging
 import os
+import re
 import shutil
 import signal
 import socket
@@ -54,7 +55,12 @@ def _model_config(model: str) -> dict[str, Any]:
 
 
 def parameter_count(model: str) -> int | None:
-    """Parameters of a local checkpoint (safetensors headers) or hub model (its metadata)."""
+    """Parameters of a local checkpoint (safetensors headers) or hub model (its metadata).
+
+    Without either (a cluster node that cannot reach the Hub), the size in the name, as
+    open-r1's `get_param_count_from_repo_id` falls back to: the largest `<number>B`/`M`.
+
+    """
     path = Path(model)
     if path.is_dir():
         total = 0
@@ -74,7 +80,22 @@ def parameter_count(model: str) -> int | None:
 
         return sum(get_safetensors_metadata(model).parameter_count.values())
     except Exception:
-        return None
+        return _size_in_name(Path(model).name)
+
+
+def _size_in_name(name: str) -> int | None:
+    """The largest `<number>B` (billions) or `<number>M` (millions) in a model's name.
+
+    >>> _size_in_name("DeepSeek-R1-Distill-Qwen-32B"), _size_in_name("Qwen2.5-1.5B-Instruct")
+    (32000000000, 1500000000)
+    >>> _size_in_name("SmolLM2-135M"), _size_in_name("gpt2") is None
+    (135000000, True)
+    """
+    sizes = [
+        float(number) * (1e9 if unit in "bB" else 1e6)
+        for number, unit in re.findall(r"(?<![\d.])(\d+(?:\.\d+)?)([bBmM])(?![a-zA-Z\d])", name)
+    ]
+    return int(max(sizes)) if sizes else None
 
 
 def choose_parallelism(params: int | None, gpus: int, heads: int | None) -> tuple[int, int]:

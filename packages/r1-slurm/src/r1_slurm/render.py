@@ -3,7 +3,7 @@
 Each job kind has a jinja2 template under `templates/` that extends `base.sbatch.j2`
 (the `#SBATCH` header, `set -eo pipefail`, the environment of submission, a start line in
 the log). Everything the job can know before it starts (node counts, process counts,
-parallelism, ports, the command lines) is worked out here, in Python, and rendered as
+explicit parallelism, ports, the command lines) is worked out here, in Python, and rendered as
 literals; the script computes only what SLURM decides at run time (node names, job id,
 restart count). So `--dry-run` shows the real numbers, and a test can assert on them.
 
@@ -17,7 +17,6 @@ Data flow: a spec (`specs`) + the site (`site`) -> a template context -> `Render
 
 from __future__ import annotations
 
-import json
 import re
 import shlex
 from dataclasses import dataclass
@@ -41,9 +40,6 @@ from r1_slurm.specs import (
 
 ACCELERATE_CONFIGS = ("zero3", "zero2", "fsdp", "ddp")
 LOG_NAME = "%x-%j.log"
-# open-r1 (evaluate.slurm) shards models this large with tensor parallelism, smaller ones
-# are copied on every GPU (data parallelism), which is faster when the model fits.
-TENSOR_PARALLEL_FROM = 30e9
 
 
 @dataclass(frozen=True)
@@ -383,36 +379,18 @@ def render_generate(
 # --- evaluate ---------------------------------------------------------------------------
 
 
-def parameter_count(model: str) -> float | None:
-    """Parameters of a local checkpoint (safetensors header sizes), else from a name like `32B`."""
-    path = Path(model)
-    if path.is_dir():
-        total = 0
-        for file in path.glob("*.safetensors"):
-            with file.open("rb") as f:
-                size = int.from_bytes(f.read(8), "little")
-                header = json.loads(f.read(size))
-            for key, tensor in header.items():
-                if key != "__metadata__":
-                    count = 1
-                    for dim in tensor["shape"]:
-                        count *= dim
-                    total += count
-        if total:
-            return float(total)
-    match = re.search(r"(\d+(?:\.\d+)?)\s*[bB](?![a-zA-Z])", path.name)
-    return float(match.group(1)) * 1e9 if match else None
+def evaluate_parallelism(spec: EvaluateSpec, gpus: int) -> tuple[int, int] | None:
+    """(tensor, data) parallel sizes for an explicit `--parallel`; None for `auto`.
 
-
-def evaluate_parallelism(spec: EvaluateSpec, gpus: int) -> tuple[int, int]:
-    """(tensor, data) parallel sizes for vLLM, chosen as open-r1's evaluate.slurm does."""
+    `auto` is r1-eval's to decide, on the node: `r1_eval.vllm_server.choose_parallelism`
+    (open-r1's rule) needs the model's size and attention heads and the GPUs SLURM gave the
+    job, and one rule in one place cannot drift from the other.
+    """
+    if spec.parallel == "auto":
+        return None
     if gpus <= 1:
         return 1, 1
-    mode = spec.parallel
-    if mode == "auto":
-        params = parameter_count(spec.model)
-        mode = "tensor" if params is not None and params >= TENSOR_PARALLEL_FROM else "data"
-    return (gpus, 1) if mode == "tensor" else (1, gpus)
+    return (gpus, 1) if spec.parallel == "tensor" else (1, gpus)
 
 
 def render_evaluate(
@@ -434,9 +412,9 @@ def render_evaluate(
     if spec.n is not None:
         argv += ["--n", str(spec.n)]
     argv += ["--output-dir", str(Path(output_dir).resolve())]
-    if spec.backend == "vllm":
-        tp, dp = evaluate_parallelism(spec, gpus)
-        argv += ["--tensor-parallel-size", str(tp), "--data-parallel-size", str(dp)]
+    sizes = evaluate_parallelism(spec, gpus) if spec.backend == "vllm" else None
+    if sizes is not None:
+        argv += ["--tensor-parallel-size", str(sizes[0]), "--data-parallel-size", str(sizes[1])]
     argv += spec.extra
     return _render(
         "evaluate.sbatch.j2",

@@ -148,8 +148,8 @@ class EvaluateSpec:
     n: int | None = _f("samples per problem (default: r1-eval's)")
     output_dir: str | None = _f("results go here (default: evals/<model name>)")
     parallel: Literal["auto", "data", "tensor"] = _f(
-        "vLLM parallelism: auto chooses as open-r1 does (tensor from 30B parameters, else "
-        "data parallel over the GPUs)",
+        "vLLM parallelism: auto leaves it to r1-eval on the node (open-r1's rule: tensor "
+        "parallel from 30B parameters, else data parallel over the GPUs)",
         "auto",
     )
     gpus_per_node: int | None = _f("GPUs of the node (default: the site's; 0 for endpoint)")

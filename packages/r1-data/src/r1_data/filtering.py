@@ -8,7 +8,7 @@ with the training rewards, and keep the rows whose mean reward lies strictly bet
 `pass_rate_min` and `pass_rate_max` (open-r1's strict test).
 
 Differences from open-r1, all deliberate:
-- completions come from an OpenAI-compatible endpoint (`r1_data.generate`) instead of an
+- completions come from an OpenAI-compatible endpoint (`r1_data.generation`) instead of an
   in-process vLLM, so the script needs no GPU stack and shares generation's retries and
   resume: each scored row is journaled, `--start/--end` chunks resume independently;
 - rewards are kept per function (`pass_rate_rewards = {name: [N scores]}`); open-r1 stores
@@ -33,7 +33,7 @@ from pathlib import Path
 from typing import Any
 
 from r1_data.errors import DataInputError
-from r1_data.generate import GenerateConfig, GenerationReport, build_messages, generate
+from r1_data.generation import GenerateConfig, GenerationReport, build_messages, generate
 from r1_data.journal import read_rows
 
 logger = logging.getLogger(__name__)
