@@ -103,7 +103,8 @@ def test_report_table_figure_and_commands(fast_run):
         "r1-train sft --config",
         "r1-train grpo --config",
         "python -m r1_train.tiny.tiny_model",
-        "python -m r1_train.tiny.evaluation",
+        "r1-eval prompts math_500",
+        "r1-eval run",
     ):
         assert f"$ {command}" in text
     assert sum(line.startswith("[") and "/7]" in line for line in lines) == 7
