@@ -8,13 +8,16 @@ generate` is checked by what the journal holds, not by when it happened.
 from __future__ import annotations
 
 import json
+import sys
 import zipfile
 from pathlib import Path
 
 import pytest
 
 from r1_train.tiny.quickstart import (
+    BackgroundJob,
     QuickstartConfig,
+    QuickstartError,
     QuickstartResult,
     config_from_args,
     make_parser,
@@ -142,6 +145,20 @@ def test_planted_contamination_is_found_and_dropped(tmp_path):
     assert facts["dropped"] == problems["planted"]
 
 
+def test_a_failed_background_command_fails_loudly_with_its_log(tmp_path):
+    # A background evaluation that dies must stop the run, naming its command and log.
+    log = tmp_path / "6-eval-sft.log"
+    argv = [sys.executable, "-c", "import sys; print('model not found'); sys.exit(3)"]
+    job = BackgroundJob.start("evaluate sft", argv, log)
+    with pytest.raises(QuickstartError) as error:
+        job.finish()
+    message = str(error.value)
+    assert "'evaluate sft' failed (exit status 3)" in message
+    assert str(log) in message and "model not found" in message
+    ok = BackgroundJob.start("evaluate init", [sys.executable, "-c", "pass"], tmp_path / "ok.log")
+    assert ok.finish() >= 0.0
+
+
 def test_quickstart_flags_are_generated_from_the_config():
     parser = make_parser()
     flags = {a.dest for a in parser._actions} - {"help"}
@@ -153,7 +170,7 @@ def test_quickstart_flags_are_generated_from_the_config():
         True,
         7,
         False,
-        500,
+        None,  # the recipe's
     )
     with pytest.raises(SystemExit, match="plant_contamination=500"):
         config_from_args(parser.parse_args(["--fast", "--plant-contamination", "500"]))
@@ -163,7 +180,7 @@ def test_the_tiny_recipes_parse_with_their_pinned_values():
     from r1_train.cli import parse_stage
 
     _, sft, _ = parse_stage("sft", ["--config", str(REPO / "recipes/tiny/sft.yaml")])
-    assert (sft.use_cpu, sft.bf16, sft.learning_rate, sft.max_steps) == (True, False, 3e-3, 400)
+    assert (sft.use_cpu, sft.bf16, sft.learning_rate, sft.max_steps) == (True, False, 3e-3, 350)
     script, grpo, _ = parse_stage("grpo", ["--config", str(REPO / "recipes/tiny/grpo.yaml")])
     assert script.reward_funcs == ["accuracy", "format"]
     assert (grpo.beta, grpo.num_generations, grpo.per_device_train_batch_size) == (0.0, 8, 64)

@@ -3,7 +3,7 @@
 DeepSeek-R1's final pipeline is (1) traces from a strong teacher, cleaned of benchmark
 problems, (2) SFT of a student on them (distillation), (3) GRPO with rule-based rewards,
 (4) pass@1 on held-out problems. `r1-train quickstart` runs exactly that chain on column
-addition and a 0.14 M-parameter Qwen2, with every stage a subprocess of its real entry
+addition and a 0.15 M-parameter Qwen2, with every stage a subprocess of its real entry
 point, so what it shows is what a user's cluster run does, not a hand-built copy:
 
     1. teacher traces    `r1-data generate` against the addition teacher served over
@@ -93,8 +93,8 @@ class QuickstartConfig:
     fast: bool = field(
         default=False,
         metadata={
-            "help": "A smaller run (fewer problems and steps, about a third of the time) that "
-            "still shows every effect; the tests use it."
+            "help": "A smaller run (fewer problems and GRPO steps, about two thirds of the "
+            "time) that still shows every effect; the tests use it."
         },
     )
     n_sft: int | None = field(
@@ -102,7 +102,7 @@ class QuickstartConfig:
     )
     n_grpo: int | None = field(
         default=None,
-        metadata={"help": "GRPO prompts, one pass of 8 per step (1200; fast 480)."},
+        metadata={"help": "GRPO prompts, one pass of 8 per step (800; fast 480)."},
     )
     n_eval: int | None = field(
         default=None, metadata={"help": "Held-out problems per evaluation (200; fast 100)."}
@@ -111,10 +111,10 @@ class QuickstartConfig:
         default=4, metadata={"help": "Samples per held-out problem for pass@1 (the n of pass@1)."}
     )
     sft_steps: int | None = field(
-        default=None, metadata={"help": "SFT steps (the recipe's 400; fast 500)."}
+        default=None, metadata={"help": "SFT steps (the recipe's 350, fast too)."}
     )
     grpo_steps: int | None = field(
-        default=None, metadata={"help": "GRPO steps (the recipe's 150; fast 60)."}
+        default=None, metadata={"help": "GRPO steps (the recipe's 100; fast 60)."}
     )
     plant_contamination: int = field(
         default=0,
@@ -168,14 +168,15 @@ class QuickstartConfig:
             )
 
 
-# The full run is the recipes' settings, measured to learn on a 2-core CPU (SPEC section 5).
-# The fast run trades a longer SFT (cheap: ~15 ms a step) for fewer GRPO steps (~0.3 s each):
-# from 500 SFT steps (pass@1 0.61 at T=0.6, seed 0, against 0.16 at 300) GRPO has enough
-# mixed groups to lift the accuracy reward within 60 steps (0.43 -> 0.58, first vs last
-# fifth); from 300 steps it did not move in 60.
+# The full run is the recipes' settings, measured to learn on a 2-core CPU (SPEC section 5):
+# 350 SFT steps leave the student right about half the time under r1-eval's MATH-500
+# prompt (seed 0, --fast's 2000 traces: pass@1 0.03 at 200 steps, 0.27 at 300, 0.46 at 350,
+# 0.90 at 500, T=0.6), so GRPO has mixed groups to learn from (from 350: 0.46 -> 0.65 in 60
+# steps; from 500 it had nothing left to add: 0.90 -> 0.94). The fast run keeps the steps
+# of SFT and cuts the problems and the GRPO steps, which cost ~1 s each.
 _FULL: dict[str, int | None] = {
     "n_sft": 3000,
-    "n_grpo": 1200,
+    "n_grpo": 800,
     "n_eval": 200,
     "sft_steps": None,
     "grpo_steps": None,
@@ -184,7 +185,7 @@ _FAST: dict[str, int | None] = {
     "n_sft": 2000,
     "n_grpo": 480,
     "n_eval": 100,
-    "sft_steps": 500,
+    "sft_steps": None,
     "grpo_steps": 60,
 }
 

@@ -3,7 +3,7 @@
 The real recipe distils into Qwen2.5 / Qwen2.5-Math checkpoints downloaded from the Hub;
 here nothing can be downloaded, and a newcomer should not need a GPU to watch the method
 work. So the student has the *architecture* of the real ones (Qwen2: grouped-query
-attention, RoPE, RMSNorm, SwiGLU, tied embeddings) at 0.14 M parameters, initialised from
+attention, RoPE, RMSNorm, SwiGLU, tied embeddings) at 0.15 M parameters, initialised from
 a config, and its tokenizer is a byte-level BPE trained on the task's own text.
 
 Two details decide whether the tiny run can learn at all:
@@ -105,7 +105,7 @@ def load_tokenizer(path: str) -> Any:
 
 
 def tiny_qwen2(tokenizer: Any, seed: int, hidden: int = 64, layers: int = 2) -> Any:
-    """A randomly initialised Qwen2 causal LM sized for a CPU (0.14 M parameters at 64/2)."""
+    """A randomly initialised Qwen2 causal LM sized for a CPU (0.15 M parameters at 64/2)."""
     import torch
     from transformers import Qwen2Config, Qwen2ForCausalLM
 
