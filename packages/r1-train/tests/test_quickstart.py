@@ -170,7 +170,7 @@ def test_quickstart_flags_are_generated_from_the_config():
         True,
         7,
         False,
-        None,  # the recipe's
+        350,
     )
     with pytest.raises(SystemExit, match="plant_contamination=500"):
         config_from_args(parser.parse_args(["--fast", "--plant-contamination", "500"]))
@@ -180,7 +180,7 @@ def test_the_tiny_recipes_parse_with_their_pinned_values():
     from r1_train.cli import parse_stage
 
     _, sft, _ = parse_stage("sft", ["--config", str(REPO / "recipes/tiny/sft.yaml")])
-    assert (sft.use_cpu, sft.bf16, sft.learning_rate, sft.max_steps) == (True, False, 3e-3, 350)
+    assert (sft.use_cpu, sft.bf16, sft.learning_rate, sft.max_steps) == (True, False, 3e-3, 400)
     script, grpo, _ = parse_stage("grpo", ["--config", str(REPO / "recipes/tiny/grpo.yaml")])
     assert script.reward_funcs == ["accuracy", "format"]
     assert (grpo.beta, grpo.num_generations, grpo.per_device_train_batch_size) == (0.0, 8, 64)

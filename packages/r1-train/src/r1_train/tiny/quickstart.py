@@ -111,7 +111,7 @@ class QuickstartConfig:
         default=4, metadata={"help": "Samples per held-out problem for pass@1 (the n of pass@1)."}
     )
     sft_steps: int | None = field(
-        default=None, metadata={"help": "SFT steps (the recipe's 350, fast too)."}
+        default=None, metadata={"help": "SFT steps (the recipe's 400; fast 350)."}
     )
     grpo_steps: int | None = field(
         default=None, metadata={"help": "GRPO steps (the recipe's 100; fast 60)."}
@@ -168,12 +168,14 @@ class QuickstartConfig:
             )
 
 
-# The full run is the recipes' settings, measured to learn on a 2-core CPU (SPEC section 5):
-# 350 SFT steps leave the student right about half the time under r1-eval's MATH-500
-# prompt (seed 0, --fast's 2000 traces: pass@1 0.03 at 200 steps, 0.27 at 300, 0.46 at 350,
-# 0.90 at 500, T=0.6), so GRPO has mixed groups to learn from (from 350: 0.46 -> 0.65 in 60
-# steps; from 500 it had nothing left to add: 0.90 -> 0.94). The fast run keeps the steps
-# of SFT and cuts the problems and the GRPO steps, which cost ~1 s each.
+# The full run is the recipes' settings, measured to learn on a 2-core CPU (SPEC section 5).
+# SFT is stopped where the student is right a quarter to a half of the time under r1-eval's
+# MATH-500 prompt, so that GRPO has mixed groups to learn from: on 3000 traces, 350 steps
+# left seeds 1 and 2 at pass@1 0.13 and 0.18 and 100 GRPO steps barely moved them (0.18,
+# 0.19); 400 steps leave 0.30 and 0.21, and GRPO lifts them to 0.54 and 0.40. The fast run
+# has fewer traces, so fewer steps reach the same point (2000 traces, seed 0: 0.03 at 200
+# steps, 0.27 at 300, 0.46 at 350, 0.90 at 500, T=0.6), and fewer GRPO steps (~1 s each):
+# from 350, 0.46 -> 0.65 in 60.
 _FULL: dict[str, int | None] = {
     "n_sft": 3000,
     "n_grpo": 800,
@@ -185,7 +187,7 @@ _FAST: dict[str, int | None] = {
     "n_sft": 2000,
     "n_grpo": 480,
     "n_eval": 100,
-    "sft_steps": None,
+    "sft_steps": 350,
     "grpo_steps": 60,
 }
 
@@ -724,8 +726,9 @@ def _stages_1_to_6(
 
     Three commands run in the background, each on the core the foreground stage leaves
     free (training runs on one thread): `r1-eval prompts` during stages 1-2, and the
-    evaluation of each checkpoint while the next one trains. Only the last evaluation
-    is waited for; a background command that fails stops the run with its log.
+    evaluations of the initial and the SFT checkpoints while the next one trains; only the
+    GRPO evaluation is waited for alone. A background command that fails stops the run
+    with its command and log.
     """
 
     def background(job: BackgroundJob, what: str) -> BackgroundJob:
