@@ -79,3 +79,39 @@ def test_compare_draws_the_runs(tiny_run: dict, tmp_path: Path) -> None:
     png = tmp_path / "curve.png"
     assert main(["compare", str(tiny_run["out"]), str(tiny_run["out"]), "--plot", str(png)]) == 0
     assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+@pytest.mark.slow
+@pytest.mark.timeout(1500)  # one lighteval import and run, on a shared CPU
+def test_every_prompt_reaches_the_model_whole(tiny_run: dict, tiny_model_dir: Path) -> None:
+    # lighteval 0.13 cuts a prompt to --max-new-tokens tokens (12 here) from the left when
+    # that limit is in its generation settings; r1-eval takes it out.
+    import pyarrow.parquet as pq
+    from transformers import AutoTokenizer
+
+    tokenizer = AutoTokenizer.from_pretrained(tiny_model_dir)
+    entry = tiny_run["summary"]["tasks"]["math_500"]
+    for row in pq.read_table(entry["details_file"]).to_pylist():
+        seen = tokenizer.decode(row["model_response"]["input_tokens"])
+        assert row["doc"]["query"] in seen
+        assert len(row["model_response"]["input_tokens"]) > 12
+
+
+@pytest.mark.slow
+@pytest.mark.timeout(1500)
+def test_prompts_writes_the_messages_that_run_sends(
+    tiny_run: dict, task_files: dict[str, Path], tmp_path: Path
+) -> None:
+    import pyarrow.parquet as pq
+
+    out = tmp_path / "prompts.jsonl"
+    argv = [sys.executable, "-m", "r1_eval.cli", "prompts", "math_500",
+            "--dataset", str(task_files["math_500"]), "--output", str(out)]  # fmt: skip
+    proc = subprocess.run(argv, capture_output=True, text=True, timeout=1200)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    rows = [json.loads(line) for line in out.read_text().splitlines()]
+    assert [r["problem"] for r in rows] == [r["problem"] for r in MATH_ROWS]
+    details = tiny_run["summary"]["tasks"]["math_500"]["details_file"]
+    sent = sorted(r["doc"]["query"] for r in pq.read_table(details).to_pylist())
+    assert all(len(r["prompt"]) == 1 and r["prompt"][0]["role"] == "user" for r in rows)
+    assert sorted(r["prompt"][0]["content"] for r in rows) == sent

@@ -8,13 +8,16 @@ generate` is checked by what the journal holds, not by when it happened.
 from __future__ import annotations
 
 import json
+import sys
 import zipfile
 from pathlib import Path
 
 import pytest
 
 from r1_train.tiny.quickstart import (
+    BackgroundJob,
     QuickstartConfig,
+    QuickstartError,
     QuickstartResult,
     config_from_args,
     make_parser,
@@ -103,7 +106,8 @@ def test_report_table_figure_and_commands(fast_run):
         "r1-train sft --config",
         "r1-train grpo --config",
         "python -m r1_train.tiny.tiny_model",
-        "python -m r1_train.tiny.evaluation",
+        "r1-eval prompts math_500",
+        "r1-eval run",
     ):
         assert f"$ {command}" in text
     assert sum(line.startswith("[") and "/7]" in line for line in lines) == 7
@@ -141,6 +145,20 @@ def test_planted_contamination_is_found_and_dropped(tmp_path):
     assert facts["dropped"] == problems["planted"]
 
 
+def test_a_failed_background_command_fails_loudly_with_its_log(tmp_path):
+    # A background evaluation that dies must stop the run, naming its command and log.
+    log = tmp_path / "6-eval-sft.log"
+    argv = [sys.executable, "-c", "import sys; print('model not found'); sys.exit(3)"]
+    job = BackgroundJob.start("evaluate sft", argv, log)
+    with pytest.raises(QuickstartError) as error:
+        job.finish()
+    message = str(error.value)
+    assert "'evaluate sft' failed (exit status 3)" in message
+    assert str(log) in message and "model not found" in message
+    ok = BackgroundJob.start("evaluate init", [sys.executable, "-c", "pass"], tmp_path / "ok.log")
+    assert ok.finish() >= 0.0
+
+
 def test_quickstart_flags_are_generated_from_the_config():
     parser = make_parser()
     flags = {a.dest for a in parser._actions} - {"help"}
@@ -152,7 +170,7 @@ def test_quickstart_flags_are_generated_from_the_config():
         True,
         7,
         False,
-        500,
+        350,
     )
     with pytest.raises(SystemExit, match="plant_contamination=500"):
         config_from_args(parser.parse_args(["--fast", "--plant-contamination", "500"]))

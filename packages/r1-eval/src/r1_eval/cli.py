@@ -5,6 +5,7 @@
         [--system-prompt S] [--dataset TASK=PATH ...] [--limit N] [--seed S]
         [--output-dir DIR] [--push-details-to-hub REPO]
     r1-eval list
+    r1-eval prompts TASK --dataset PATH --output PATH [--system-prompt S]
     r1-eval compare DIR [DIR ...] [--plot PNG]
     r1-eval upload-details DIR --repo ID
 
@@ -12,6 +13,9 @@ The flags of `run` are generated from `EvalConfig` (one copy of each help text).
 `--help` and `list` never import lighteval (20-50 s): everything heavy is imported inside
 `main` of the command that needs it. Exit codes: 0 done, 1 the evaluation finished
 incomplete, 2 usage or configuration error, 3 a server the run needs was unavailable.
+
+`prompts` writes each row of a local file with the chat messages the task would send the
+model for it (`prompt`), so a training set can use the evaluation's own prompt.
 
 Data flow: argv -> `EvalConfig` -> `runner.run_evaluation` -> DIR/summary.json, lighteval's
 results and details -> a table on stdout.
@@ -100,6 +104,18 @@ def make_parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", required=True)
     make_run_parser(commands.add_parser("run", help="Evaluate a model; writes DIR/summary.json."))
     commands.add_parser("list", help="The tasks, their data sets, metrics and defaults.")
+    prompts = commands.add_parser(
+        "prompts",
+        help="Each row of a local file with the chat messages TASK sends the model for it.",
+    )
+    prompts.add_argument("task", help="A task of `r1-eval list`, e.g. math_500.")
+    prompts.add_argument(
+        "--dataset", required=True, help="Local JSON lines / parquet in the task's columns."
+    )
+    prompts.add_argument("--output", required=True, help="JSON lines: the rows plus `prompt`.")
+    prompts.add_argument(
+        "--system-prompt", default=None, help="As `r1-eval run --system-prompt`: first message."
+    )
     compare = commands.add_parser("compare", help="pass@1 of several runs: table and PNG.")
     compare.add_argument("dirs", nargs="+", help="Output directories of `r1-eval run`.")
     compare.add_argument("--plot", default=None, help="PNG path (default: DIR0/compare.png).")
@@ -196,6 +212,31 @@ def _list() -> int:
     return 0
 
 
+def _prompts(args: argparse.Namespace) -> int:
+    import json
+
+    from r1_eval.local_data import read_task_rows
+    from r1_eval.tasks import resolve_task
+
+    try:
+        spec = resolve_task(args.task)
+        rows = read_task_rows(spec, args.dataset)
+    except (EvalError, FileNotFoundError) as error:
+        print(f"r1-eval prompts: {error}", file=sys.stderr)
+        return 2
+    from r1_eval.prompts import task_messages
+
+    messages = task_messages(spec.name, rows, args.system_prompt)
+    out = Path(args.output)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    with out.open("w", encoding="utf-8") as sink:
+        for row, prompt in zip(rows, messages, strict=True):
+            sink.write(json.dumps({**row, "prompt": prompt}, ensure_ascii=False, default=str))
+            sink.write("\n")
+    print(f"{len(rows)} {spec.name} prompts -> {out}")
+    return 0
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = make_parser()
     args = parser.parse_args(argv)
@@ -203,6 +244,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return _list()
     if args.command == "run":
         return _run(args)
+    if args.command == "prompts":
+        return _prompts(args)
     if args.command == "compare":
         from r1_eval.compare import comparison_table, load_runs, plot
 

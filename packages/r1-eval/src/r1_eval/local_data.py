@@ -54,18 +54,17 @@ def _read_rows(files: list[Path]) -> list[dict[str, Any]]:
     return rows
 
 
-def prepare_dataset(spec: TaskSpec, value: str, workdir: Path) -> tuple[str, str]:
-    """(data set path or hub id, subset) for `spec`, from a `--dataset` value.
+def read_task_rows(spec: TaskSpec, value: str) -> list[dict[str, Any]]:
+    """The rows of a local copy of `spec`'s data, checked for the columns its prompt reads.
 
     Raises:
         DatasetColumnError: a local file lacks one of `spec.columns`.
-        FileNotFoundError: a local directory holds no data file.
+        FileNotFoundError: `value` is not a file, or a directory holds no data file.
     """
     path = Path(value).expanduser()
     if not path.exists():
-        return value, spec.hf_subset  # a hub id
-    files = _data_files(path, spec.split)
-    rows = _read_rows(files)
+        raise FileNotFoundError(f"{value}: no such file or directory")
+    rows = _read_rows(_data_files(path, spec.split))
     if not rows:
         raise DatasetColumnError(f"{value}: no rows for task {spec.name}")
     present = set(rows[0])
@@ -88,6 +87,19 @@ def prepare_dataset(spec: TaskSpec, value: str, workdir: Path) -> tuple[str, str
             raise DatasetColumnError(
                 f"--dataset {spec.name}={value}: row {i} has no {', '.join(map(repr, absent))}"
             )
+    return rows
+
+
+def prepare_dataset(spec: TaskSpec, value: str, workdir: Path) -> tuple[str, str]:
+    """(data set path or hub id, subset) for `spec`, from a `--dataset` value.
+
+    Raises:
+        DatasetColumnError: a local file lacks one of `spec.columns`.
+        FileNotFoundError: a local directory holds no data file.
+    """
+    if not Path(value).expanduser().exists():
+        return value, spec.hf_subset  # a hub id
+    rows = read_task_rows(spec, value)
     target = workdir / spec.name.replace(":", "_")
     target.mkdir(parents=True, exist_ok=True)
     with (target / f"{spec.split}.jsonl").open("w", encoding="utf-8") as f:

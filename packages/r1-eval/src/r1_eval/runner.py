@@ -21,7 +21,9 @@ per-sample details parquet); r1-eval fixes what makes it unsafe for a training l
 5. **Endpoint errors counted.** Every request is retried with exponential backoff; one
    that still fails gives samples marked failed, reported in `summary.json` and left out
    of the score (exit code 1), never graded as wrong answers.
-6. **Sampling under transformers 5** needs `do_sample=True` set explicitly for n > 1.
+6. **Sampling under transformers 5** needs `do_sample=True` set explicitly for n > 1, and
+   the transformers backend must not see `max_new_tokens` in its generation settings, or it
+   cuts every prompt to that many tokens (the task's generation size bounds the completion).
 
 Data flow: `EvalConfig` -> per task: `TaskSpec` + local data -> lighteval task config with
 r1-eval's metrics -> `Pipeline` (generation on the chosen backend) -> verdicts -> pass@k
@@ -415,6 +417,11 @@ def run_task(
 
             torch.manual_seed(config.seed)
             model.generation_config_dict["do_sample"] = config.temperature > 0
+            # lighteval 0.13 takes a max_new_tokens set here as the budget of prompt AND
+            # completion: every prompt longer than it is cut from the left, silently (a
+            # 128-token prompt at --max-new-tokens 64 kept its last 64). The task's
+            # generation_size (`build_task_config`: the same value) bounds the completion.
+            model.generation_config_dict.pop("max_new_tokens", None)
         pipeline.evaluate()
         pipeline.save_and_push_results()
     finally:

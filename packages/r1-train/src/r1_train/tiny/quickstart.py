@@ -3,7 +3,7 @@
 DeepSeek-R1's final pipeline is (1) traces from a strong teacher, cleaned of benchmark
 problems, (2) SFT of a student on them (distillation), (3) GRPO with rule-based rewards,
 (4) pass@1 on held-out problems. `r1-train quickstart` runs exactly that chain on column
-addition and a 0.14 M-parameter Qwen2, with every stage a subprocess of its real entry
+addition and a 0.15 M-parameter Qwen2, with every stage a subprocess of its real entry
 point, so what it shows is what a user's cluster run does, not a hand-built copy:
 
     1. teacher traces    `r1-data generate` against the addition teacher served over
@@ -11,12 +11,15 @@ point, so what it shows is what a user's cluster run does, not a hand-built copy
                          run again, so the journal's resume is part of the run
     2. decontamination   `r1-data decontaminate` of the training prompts against the
                          held-out set (0 rows, or exactly the ones `--plant-contamination`
-                         copied in)
+                         copied in); each training problem then gets the prompt it will
+                         be evaluated under, from `r1-eval prompts math_500`
     3. initial student   `python -m r1_train.tiny.tiny_model`: a BPE and a random Qwen2
     4. SFT               `r1-train sft --config recipes/tiny/sft.yaml`
     5. GRPO              `r1-train grpo --config recipes/tiny/grpo.yaml` from the SFT
                          checkpoint, rewards from r1-rewards
-    6. evaluation        pass@1 over n samples of each checkpoint (initial, SFT, GRPO)
+    6. evaluation        `r1-eval run --tasks math_500` on each checkpoint (initial, SFT,
+                         GRPO), the held-out set as a local MATH-500: pass@1 over n
+                         samples, each one in the background while the next one trains
     7. report            a table, `quickstart.png` (loss, reward curves, pass@1 per stage)
                          and a note on what the numbers mean
 
@@ -25,11 +28,16 @@ Why subprocesses and files, when one Python process would be faster (each stage 
 generate flag that changed, a checkpoint that does not reload, all fail here, on a laptop,
 instead of on a rented cluster. Each stage's command line is printed and can be rerun
 alone. SFT is stopped early on purpose (see recipes/tiny/sft.yaml) so that GRPO has room
-to show what reward alone adds; the report says so.
+to show what reward alone adds; the report says so. Scoring goes through `r1-eval run`, the
+command that scores every model of the project, so the student trains on the very messages
+that command sends (lighteval's MATH-500 prompt; a student trained on bare problems scored
+0.000 under it). Its cost, a lighteval import per command (20-50 s), is hidden by running
+it on the second core while training uses one.
 
 Data flow: seeded addition problems -> prompts.jsonl -> (HTTP teacher) traces.jsonl ->
-traces.clean.jsonl -> sft.jsonl / grpo.jsonl (eval.jsonl held out) -> init/ -> sft/ ->
-grpo/ -> eval/<stage>/summary.json -> summary.json, report.md, quickstart.png.
+traces.clean.jsonl + prompts.math_500.jsonl -> sft.jsonl / grpo.jsonl (heldout/test.jsonl
+held out) -> init/ -> sft/ -> grpo/ -> (r1-eval run) eval/<stage>/summary.json ->
+summary.json, report.md, quickstart.png.
 """
 
 from __future__ import annotations
@@ -46,6 +54,7 @@ import shlex
 import shutil
 import subprocess
 import sys
+import threading
 import time
 import types
 import typing
@@ -62,6 +71,8 @@ STAGES = ("init", "sft", "grpo")  # the checkpoints evaluated, in order
 # The addition problems are four words ("Add 57 and 68."): open-r1's 8-grams could never
 # match one, even a verbatim copy; a 4-gram match is an identical problem.
 NGRAM_SIZE = 4
+# The r1-eval task the held-out set is scored as, and whose prompt the student trains on.
+TASK = "math_500"
 
 
 class QuickstartError(RuntimeError):
@@ -82,8 +93,8 @@ class QuickstartConfig:
     fast: bool = field(
         default=False,
         metadata={
-            "help": "A smaller run (fewer problems and steps, about a third of the time) that "
-            "still shows every effect; the tests use it."
+            "help": "A smaller run (fewer problems and GRPO steps, about two thirds of the "
+            "time) that still shows every effect; the tests use it."
         },
     )
     n_sft: int | None = field(
@@ -91,7 +102,7 @@ class QuickstartConfig:
     )
     n_grpo: int | None = field(
         default=None,
-        metadata={"help": "GRPO prompts, one pass of 8 per step (1200; fast 480)."},
+        metadata={"help": "GRPO prompts, one pass of 8 per step (800; fast 480)."},
     )
     n_eval: int | None = field(
         default=None, metadata={"help": "Held-out problems per evaluation (200; fast 100)."}
@@ -100,10 +111,10 @@ class QuickstartConfig:
         default=4, metadata={"help": "Samples per held-out problem for pass@1 (the n of pass@1)."}
     )
     sft_steps: int | None = field(
-        default=None, metadata={"help": "SFT steps (the recipe's 400; fast 500)."}
+        default=None, metadata={"help": "SFT steps (the recipe's 400; fast 350)."}
     )
     grpo_steps: int | None = field(
-        default=None, metadata={"help": "GRPO steps (the recipe's 150; fast 60)."}
+        default=None, metadata={"help": "GRPO steps (the recipe's 100; fast 60)."}
     )
     plant_contamination: int = field(
         default=0,
@@ -158,13 +169,16 @@ class QuickstartConfig:
 
 
 # The full run is the recipes' settings, measured to learn on a 2-core CPU (SPEC section 5).
-# The fast run trades a longer SFT (cheap: ~15 ms a step) for fewer GRPO steps (~0.3 s each):
-# from 500 SFT steps (pass@1 0.61 at T=0.6, seed 0, against 0.16 at 300) GRPO has enough
-# mixed groups to lift the accuracy reward within 60 steps (0.43 -> 0.58, first vs last
-# fifth); from 300 steps it did not move in 60.
+# SFT is stopped where the student is right a quarter to a half of the time under r1-eval's
+# MATH-500 prompt, so that GRPO has mixed groups to learn from: on 3000 traces, 350 steps
+# left seeds 1 and 2 at pass@1 0.13 and 0.18 and 100 GRPO steps barely moved them (0.18,
+# 0.19); 400 steps leave 0.30 and 0.21, and GRPO lifts them to 0.54 and 0.40. The fast run
+# has fewer traces, so fewer steps reach the same point (2000 traces, seed 0: 0.03 at 200
+# steps, 0.27 at 300, 0.46 at 350, 0.90 at 500, T=0.6), and fewer GRPO steps (~1 s each):
+# from 350, 0.46 -> 0.65 in 60.
 _FULL: dict[str, int | None] = {
     "n_sft": 3000,
-    "n_grpo": 1200,
+    "n_grpo": 800,
     "n_eval": 200,
     "sft_steps": None,
     "grpo_steps": None,
@@ -173,7 +187,7 @@ _FAST: dict[str, int | None] = {
     "n_sft": 2000,
     "n_grpo": 480,
     "n_eval": 100,
-    "sft_steps": 500,
+    "sft_steps": 350,
     "grpo_steps": 60,
 }
 
@@ -334,6 +348,45 @@ def _log_dicts(on_dict: Callable[[dict[str, Any]], None]) -> Callable[[str], Non
     return handle
 
 
+@dataclass
+class BackgroundJob:
+    """A command running beside the stages (its own log); `finish` waits and checks it."""
+
+    name: str
+    argv: list[str]
+    log: Path
+    proc: subprocess.Popen[bytes]
+    started: float
+    ended: list[float] = field(default_factory=list)  # set by the watcher thread
+
+    @classmethod
+    def start(cls, name: str, argv: list[str], log: Path) -> BackgroundJob:
+        with open(log, "w", encoding="utf-8") as sink:
+            sink.write(f"$ {_display(argv)}\n")
+            sink.flush()
+            proc = subprocess.Popen(argv, stdout=sink, stderr=subprocess.STDOUT, env=_stage_env())
+        job = cls(name, argv, log, proc, time.perf_counter())
+        # The job's own time, not the time until someone waited for it.
+        threading.Thread(target=job._watch, name=f"watch-{name}", daemon=True).start()
+        return job
+
+    def _watch(self) -> None:
+        self.proc.wait()
+        self.ended.append(time.perf_counter())
+
+    def finish(self) -> float:
+        """Wait for the job; its seconds, or QuickstartError with its log if it failed."""
+        _check(self.proc.wait(), self.name, self.argv, self.log)
+        while not self.ended:  # the watcher records the end right after wait() returns
+            time.sleep(0.01)
+        return self.ended[0] - self.started
+
+    def kill(self) -> None:
+        if self.proc.poll() is None:
+            self.proc.kill()
+            self.proc.wait()
+
+
 # -- phases ----------------------------------------------------------------------------------
 
 
@@ -343,10 +396,6 @@ def _write_jsonl(path: Path, rows: list[dict[str, Any]]) -> None:
 
 def _read_jsonl(path: Path) -> list[dict[str, Any]]:
     return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line]
-
-
-def _chat(text: str) -> list[dict[str, str]]:
-    return [{"role": "user", "content": text}]
 
 
 def write_problems(cfg: QuickstartConfig, data: Path) -> dict[str, Any]:
@@ -363,19 +412,12 @@ def write_problems(cfg: QuickstartConfig, data: Path) -> dict[str, Any]:
             for i, (split, p) in enumerate(training)
         ],
     )
+    # The held-out set as a local copy of MATH-500 (a directory of `test.jsonl` with its
+    # `problem` and `answer` columns), which `r1-eval run --dataset math_500=DIR` reads.
+    (data / "heldout").mkdir(parents=True, exist_ok=True)
     _write_jsonl(
-        data / "eval.jsonl",
-        [
-            # MATH-500's columns (problem, answer, solution), plus the chat prompt.
-            {
-                "id": i,
-                "problem": p.prompt,
-                "answer": p.answer,
-                "solution": p.answer,
-                "prompt": _chat(p.prompt),
-            }
-            for i, p in enumerate(eval_p)
-        ],
+        data / "heldout" / "test.jsonl",
+        [{"id": i, "problem": p.prompt, "answer": p.answer} for i, p in enumerate(eval_p)],
     )
     return {
         "training_prompts": len(training),
@@ -460,7 +502,7 @@ def run_decontaminate(out: Path, log: Path, report: Callable[[str], None]) -> St
         "--dataset", str(data / "traces.jsonl"),
         "--problem-column", "problem",
         "--output", str(data / "traces.clean.jsonl"),
-        "--benchmark", f"heldout={data / 'eval.jsonl'}:problem",
+        "--benchmark", f"heldout={data / 'heldout' / 'test.jsonl'}:problem",
         "--ngram-size", str(NGRAM_SIZE),
         "--cleanup",
         "--num-proc", "1",
@@ -479,13 +521,35 @@ def run_decontaminate(out: Path, log: Path, report: Callable[[str], None]) -> St
     return StageRun("decontaminate", [_display(argv)], time.perf_counter() - t0, str(log), facts)
 
 
-def write_training_sets(out: Path) -> dict[str, int]:
-    """Clean traces -> SFT rows (prompt, teacher completion) and GRPO rows (prompt, solution)."""
+def start_prompts(out: Path, log: Path) -> BackgroundJob:
+    """`r1-eval prompts`: the evaluation's own prompt around every training problem.
+
+    The student is trained on exactly the messages `r1-eval run --tasks math_500` will send
+    it, built by lighteval's MATH-500 prompt function (one definition, not a copy). It
+    imports lighteval (20-50 s), so it runs in the background during stages 1-2.
+    """
     data = out / "data"
+    argv = [
+        *_entry_point("r1-eval", "r1_eval.cli"),
+        "prompts", TASK,
+        "--dataset", str(data / "prompts.jsonl"),
+        "--output", str(data / f"prompts.{TASK}.jsonl"),
+    ]  # fmt: skip
+    return BackgroundJob.start("prompts", argv, log)
+
+
+def write_training_sets(out: Path) -> dict[str, int]:
+    """Clean traces -> SFT rows (prompt, teacher completion) and GRPO rows (prompt, solution).
+
+    The teacher answered the bare problem; the student's prompt is the benchmark's
+    (`start_prompts`), the one it is evaluated under.
+    """
+    data = out / "data"
+    prompts = {r["id"]: r["prompt"] for r in _read_jsonl(data / f"prompts.{TASK}.jsonl")}
     rows = sorted(_read_jsonl(data / "traces.clean.jsonl"), key=lambda r: r["id"])
     sft = [
         {
-            "prompt": _chat(r["problem"]),
+            "prompt": prompts[r["id"]],
             "completion": [{"role": "assistant", "content": r["generations"][0]}],
         }
         for r in rows
@@ -493,7 +557,7 @@ def write_training_sets(out: Path) -> dict[str, int]:
     ]
     # GRPO sees the gold answer only: the teacher's trace is dropped here, on purpose.
     grpo = [
-        {"id": r["id"], "prompt": _chat(r["problem"]), "solution": r["solution"]}
+        {"id": r["id"], "prompt": prompts[r["id"]], "solution": r["solution"]}
         for r in rows
         if r["split"] == "grpo"
     ]
@@ -585,36 +649,58 @@ def run_train(
     return StageRun(stage, [_display(argv)], time.perf_counter() - t0, str(log))
 
 
-def evaluate_checkpoint(
-    stage: str, cfg: QuickstartConfig, out: Path, log: Path, report: Callable[[str], None]
-) -> tuple[dict[str, Any], str]:
-    """pass@1 over n samples of one checkpoint; returns its task summary and the command.
+def start_evaluation(stage: str, cfg: QuickstartConfig, out: Path, log: Path) -> BackgroundJob:
+    """`r1-eval run` on one checkpoint: pass@1 over n samples of the held-out set.
 
-    The one place that knows how a checkpoint is scored: a `summary.json` in r1-eval's
-    layout, read back. It runs `r1_train.tiny.evaluation`, not `r1-eval run`, for now:
-    r1-eval's `math_500` wraps each problem in lighteval's own instruction, which this
-    student never saw (measured: pass@1 0.000 on an SFT checkpoint that scores 0.16 here),
-    and each `r1-eval run` imports lighteval (20-50 s) per checkpoint. Switching means
-    training on that instruction (the teacher finds the sum anywhere in the message) and
-    replacing this command.
+    The same command scores every model of the project; here on the transformers backend
+    (CPU), the held-out problems as a local MATH-500 (`--dataset math_500=DIR`), sampled as
+    DeepSeek-R1 reports pass@1 (temperature 0.6, top-p 0.95). It runs in the background:
+    each one imports lighteval (20-50 s), which the next training stage hides on the
+    second core (training runs on one thread).
     """
-    target = out / "eval" / stage
     argv = [
-        sys.executable, "-m", "r1_train.tiny.evaluation",
-        str(out / stage),
-        "--dataset", str(out / "data" / "eval.jsonl"),
+        *_entry_point("r1-eval", "r1_eval.cli"),
+        "run", str(out / stage),
+        "--tasks", TASK,
+        "--dataset", f"{TASK}={out / 'data' / 'heldout'}",
+        "--backend", "transformers",
         "--n", str(cfg.eval_samples),
+        "--temperature", "0.6",
+        "--top-p", "0.95",
+        # A trace is ~40 tokens; a student that has not learned to stop is cut here.
+        "--max-new-tokens", "64",
         "--seed", str(cfg.seed),
-        "--output-dir", str(target),
+        # All prompts at once: lighteval's automatic batch size probes with full-length
+        # forward passes, which cost more here than generating.
+        "--batch-size", str(cfg.n_eval),
+        "--grading-workers", "1",
+        "--output-dir", str(out / "eval" / stage),
     ]  # fmt: skip
-    _check(_stream(argv, log), f"evaluate {stage}", argv, log)
-    summary = json.loads((target / "summary.json").read_text())
-    task = next(iter(summary["tasks"].values()))
-    report(
-        f"      {stage:<5} pass@1 {task['pass@1']:.3f} +- {task['pass@1_stderr']:.3f}"
-        f"   $ {_display(argv)}"
-    )
-    return task, _display(argv)
+    return BackgroundJob.start(f"evaluate {stage}", argv, log)
+
+
+def read_evaluation(stage: str, out: Path) -> dict[str, Any]:
+    """The task's entry of `eval/<stage>/summary.json`, plus the format rate of its samples.
+
+    The format rate (r1-rewards' `format_reward` over every sample in lighteval's details)
+    tells a student that has not learned the R1 format from one that has but adds wrong.
+    """
+    from r1_rewards import format_reward
+
+    summary = json.loads((out / "eval" / stage / "summary.json").read_text())
+    task = dict(summary["tasks"][TASK])
+    details = task.get("details_file")
+    if details:
+        import pyarrow.parquet as pq
+
+        completions = [
+            text
+            for response in pq.read_table(details, columns=["model_response"]).to_pylist()
+            for text in response["model_response"]["text"]
+        ]
+        if completions:
+            task["format_rate"] = sum(format_reward(completions)) / len(completions)
+    return task
 
 
 def _trainer_log(checkpoint: Path) -> list[dict[str, Any]]:
@@ -625,6 +711,116 @@ def _trainer_log(checkpoint: Path) -> list[dict[str, Any]]:
 
 
 # -- the whole run ---------------------------------------------------------------------------
+
+
+def _stages_1_to_6(
+    cfg: QuickstartConfig,
+    out: Path,
+    logs: Path,
+    report: Callable[[str], None],
+    begin: Callable[[int, str], None],
+    done: Callable[[StageRun], None],
+    jobs: list[BackgroundJob],
+) -> dict[str, dict[str, Any]]:
+    """Data, training and evaluation; returns each checkpoint's r1-eval task summary.
+
+    Three commands run in the background, each on the core the foreground stage leaves
+    free (training runs on one thread): `r1-eval prompts` during stages 1-2, and the
+    evaluations of the initial and the SFT checkpoints while the next one trains; only the
+    GRPO evaluation is waited for alone. A background command that fails stops the run
+    with its command and log.
+    """
+
+    def background(job: BackgroundJob, what: str) -> BackgroundJob:
+        jobs.append(job)
+        report(f"      {what}, in the background (log: {job.log})")
+        report(f"      $ {_display(job.argv)}")
+        return job
+
+    # -- 1. teacher traces ------------------------------------------------------------------
+    begin(1, "teacher traces: r1-data generate against an HTTP teacher on 127.0.0.1")
+    problems = write_problems(cfg, out / "data")
+    report(
+        f"      {problems['training_prompts']} training prompts"
+        + (
+            f" ({cfg.plant_contamination} planted from the held-out set)"
+            if problems["planted"]
+            else ""
+        )
+        + f", {problems['held_out']} held out"
+    )
+    prompts = background(
+        start_prompts(out, logs / "2-prompts.log"),
+        f"the training prompts in r1-eval's {TASK} prompt (for stage 2)",
+    )
+    done(run_generate(cfg, out, logs / "1-generate.log", report))
+
+    # -- 2. decontamination, then the training sets ------------------------------------------
+    begin(2, "decontamination: r1-data decontaminate against the held-out set")
+    t2 = time.perf_counter()
+    decon = run_decontaminate(out, logs / "2-decontaminate.log", report)
+    decon.facts["planted"] = problems["planted"]
+    seconds = prompts.finish()
+    decon.commands.append(_display(prompts.argv))
+    decon.facts.update(write_training_sets(out))
+    report(
+        f"      {decon.facts['sft_rows']} SFT traces -> data/sft.jsonl, "
+        f"{decon.facts['grpo_rows']} GRPO prompts -> data/grpo.jsonl, each prompt "
+        f"{TASK}'s (built in {seconds:.1f} s)"
+    )
+    decon.seconds = time.perf_counter() - t2  # with the wait for the prompts, if any
+    done(decon)
+
+    # -- 3. the initial student ------------------------------------------------------------
+    begin(3, "initial student: a byte-level BPE and a randomly initialised Qwen2")
+    done(run_init(cfg, out, logs / "3-init.log", report))
+
+    # -- 4. SFT, while the initial student is evaluated ------------------------------------
+    running: dict[str, BackgroundJob] = {}
+    begin(4, f"SFT (distillation): r1-train sft --config {cfg.sft_recipe}")
+    running["init"] = background(
+        start_evaluation("init", cfg, out, logs / "6-eval-init.log"), "evaluating init (stage 6)"
+    )
+    done(run_train("sft", cfg, out, logs / "4-sft.log", report))
+
+    # -- 5. GRPO, while the SFT checkpoint is evaluated ------------------------------------
+    begin(5, f"GRPO (reinforcement): r1-train grpo --config {cfg.grpo_recipe}")
+    running["sft"] = background(
+        start_evaluation("sft", cfg, out, logs / "6-eval-sft.log"), "evaluating sft (stage 6)"
+    )
+    done(run_train("grpo", cfg, out, logs / "5-grpo.log", report))
+
+    # -- 6. evaluation: r1-eval run on every checkpoint -------------------------------------
+    begin(
+        6,
+        f"evaluation: r1-eval run --tasks {TASK}, pass@1 over {cfg.eval_samples} samples of "
+        f"{cfg.n_eval} held-out problems",
+    )
+    t6 = time.perf_counter()
+    running["grpo"] = start_evaluation("grpo", cfg, out, logs / "6-eval-grpo.log")
+    jobs.append(running["grpo"])
+    report(f"      $ {_display(running['grpo'].argv)}")
+    evaluations: dict[str, dict[str, Any]] = {}
+    seconds_each: dict[str, float] = {}
+    for stage in STAGES:
+        seconds_each[stage] = round(running[stage].finish(), 2)
+        task = evaluations[stage] = read_evaluation(stage, out)
+        fmt = task.get("format_rate")
+        report(
+            f"      {stage:<5} pass@1 {task['pass@1']:.3f} +- {task['pass@1_stderr']:.3f}"
+            + (f"   format {fmt:.2f}" if fmt is not None else "")
+            + f"   ({seconds_each[stage]:.1f} s, log: {running[stage].log})"
+        )
+    done(
+        StageRun(
+            "evaluate",
+            [_display(running[s].argv) for s in STAGES],
+            time.perf_counter() - t6,
+            str(logs / "6-eval-*.log"),
+            {"seconds_each": seconds_each},
+        )
+    )
+    return evaluations
 
 
 def run_quickstart(
@@ -650,56 +846,13 @@ def run_quickstart(
         stages.append(run)
         report(f"      done in {run.seconds:.1f} s (log: {run.log})")
 
-    # -- 1. teacher traces ------------------------------------------------------------------
-    begin(1, "teacher traces: r1-data generate against an HTTP teacher on 127.0.0.1")
-    problems = write_problems(cfg, out / "data")
-    report(
-        f"      {problems['training_prompts']} training prompts"
-        + (
-            f" ({cfg.plant_contamination} planted from the held-out set)"
-            if problems["planted"]
-            else ""
-        )
-        + f", {problems['held_out']} held out"
-    )
-    done(run_generate(cfg, out, logs / "1-generate.log", report))
-
-    # -- 2. decontamination -----------------------------------------------------------------
-    begin(2, "decontamination: r1-data decontaminate against the held-out set")
-    decon = run_decontaminate(out, logs / "2-decontaminate.log", report)
-    decon.facts["planted"] = problems["planted"]
-    decon.facts.update(write_training_sets(out))
-    report(
-        f"      {decon.facts['sft_rows']} SFT traces -> data/sft.jsonl, "
-        f"{decon.facts['grpo_rows']} GRPO prompts -> data/grpo.jsonl"
-    )
-    done(decon)
-
-    # -- 3. the initial student ------------------------------------------------------------
-    begin(3, "initial student: a byte-level BPE and a randomly initialised Qwen2")
-    done(run_init(cfg, out, logs / "3-init.log", report))
-
-    # -- 4. SFT -------------------------------------------------------------------------------
-    begin(4, f"SFT (distillation): r1-train sft --config {cfg.sft_recipe}")
-    done(run_train("sft", cfg, out, logs / "4-sft.log", report))
-
-    # -- 5. GRPO ------------------------------------------------------------------------------
-    begin(5, f"GRPO (reinforcement): r1-train grpo --config {cfg.grpo_recipe}")
-    done(run_train("grpo", cfg, out, logs / "5-grpo.log", report))
-
-    # -- 6. evaluation -----------------------------------------------------------------------
-    begin(
-        6, f"evaluation: pass@1 over {cfg.eval_samples} samples of {cfg.n_eval} held-out problems"
-    )
-    t6 = time.perf_counter()
-    evaluations: dict[str, dict[str, Any]] = {}
-    commands: list[str] = []
-    for stage in STAGES:
-        evaluations[stage], command = evaluate_checkpoint(
-            stage, cfg, out, logs / f"6-eval-{stage}.log", report
-        )
-        commands.append(command)
-    done(StageRun("evaluate", commands, time.perf_counter() - t6, str(logs / "6-eval-*.log")))
+    jobs: list[BackgroundJob] = []  # killed if the run fails, never left behind
+    try:
+        evaluations = _stages_1_to_6(cfg, out, logs, report, begin, done, jobs)
+    except BaseException:
+        for job in jobs:
+            job.kill()
+        raise
 
     # -- 7. report: table, figure, note ------------------------------------------------------
     begin(7, "report: table, figure and what the numbers mean")
