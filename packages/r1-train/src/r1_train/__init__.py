@@ -12,7 +12,7 @@ Data flow: a recipe (YAML + flags) -> `r1_train.cli` -> the configs of `r1_train
 from __future__ import annotations
 
 import importlib
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 __version__ = "0.1.0"
 
@@ -70,3 +70,24 @@ def __getattr__(name: str) -> Any:
     if name in _LAZY:
         return getattr(importlib.import_module(_LAZY[name]), name)
     raise AttributeError(f"module 'r1_train' has no attribute {name!r}")
+
+
+if TYPE_CHECKING:  # the names for type checkers and IDEs; at run time they load lazily
+    from r1_train.callbacks import get_callbacks
+    from r1_train.configs import (
+        GRPOConfig,
+        GRPOScriptArguments,
+        ModelConfig,
+        ScriptArguments,
+        SFTConfig,
+    )
+    from r1_train.errors import (
+        ConfigError,
+        HubRevisionError,
+        MissingExtraError,
+        PreflightError,
+        ServiceUnavailableError,
+        TrainError,
+    )
+    from r1_train.models import get_model, get_tokenizer
+    from r1_train.tiny.quickstart import QuickstartConfig, run_quickstart
