@@ -25,13 +25,10 @@ import time
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from r1_sandbox.artifacts import Artifact
 from r1_sandbox.base import Sandbox
 from r1_sandbox.languages import Language, get_language
 from r1_sandbox.result import (
-    DEFAULT_MEMORY_MB,
     DEFAULT_OUTPUT_LIMIT,
-    DEFAULT_TIMEOUT_S,
     Job,
     RunResult,
     Status,
@@ -140,33 +137,19 @@ class RemoteShellSandbox(Sandbox):
         rc, out, err = await self._exec(vm, command, timeout=job.timeout + 30)
         return verdict(job, rc, out, err, self.output_limit)
 
-    async def run_inputs(
+    async def _run_source_inputs(
         self,
-        program: Artifact | str,
+        code: str,
+        lang: Language,
         inputs: Sequence[str],
         *,
-        language: str = "python",
-        files: Mapping[str, str | bytes] | None = None,
-        timeout: float = DEFAULT_TIMEOUT_S,
-        memory_mb: int = DEFAULT_MEMORY_MB,
-        argv: Sequence[str] = (),
+        files: Mapping[str, str | bytes],
+        timeout: float,
+        memory_mb: int,
     ) -> list[RunResult]:
         """Source code: one VM for all inputs, files written and compiled once, one run
-        command per input. A built `Artifact`: the base class's batch runner, shipped."""
-        if isinstance(program, Artifact) or argv:
-            return await super().run_inputs(
-                program,
-                inputs,
-                language=language,
-                files=files,
-                timeout=timeout,
-                memory_mb=memory_mb,
-                argv=argv,
-            )
-        lang = get_language(language)
-        jobs = [Job(program, language, s, files or {}, timeout, memory_mb) for s in inputs]
-        if not jobs:
-            return []
+        command per input. (A built `Artifact` takes the base class's batch runner, shipped.)"""
+        jobs = [Job(code, lang.name, s, files, timeout, memory_mb) for s in inputs]
         async with self._slot():
             try:
                 vm = await self._open(jobs[0])

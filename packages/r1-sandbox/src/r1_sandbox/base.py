@@ -40,7 +40,7 @@ from typing import Any, ClassVar, TypeVar
 from r1_sandbox import _batch, artifacts
 from r1_sandbox.artifacts import COMPILE_MEMORY_MB, COMPILE_TIMEOUT_S, Artifact, ship
 from r1_sandbox.errors import BackendConfigError, UnsupportedLanguageError
-from r1_sandbox.languages import get_language
+from r1_sandbox.languages import Language, get_language
 from r1_sandbox.result import (
     DEFAULT_MEMORY_MB,
     DEFAULT_OUTPUT_LIMIT,
@@ -298,17 +298,46 @@ class Sandbox(abc.ABC):
             return []
         if isinstance(program, str):
             lang = get_language(language)
+            if not argv:
+                return await self._run_source_inputs(
+                    program, lang, inputs, files=files or {}, timeout=timeout, memory_mb=memory_mb
+                )
             if not lang.compiled:
-                if argv:
-                    raise UnsupportedLanguageError(
-                        f"run_inputs: argv= needs a built program, not {lang.name} source"
-                    )
-                jobs = [Job(program, lang.name, s, files or {}, timeout, memory_mb) for s in inputs]
-                return await self.run_batch(jobs)
-            sources = {n: c for n, c in (files or {}).items() if isinstance(c, str)}
-            program = await self.build({**sources, lang.source: program}, lang.name)
+                raise UnsupportedLanguageError(
+                    f"run_inputs: argv= needs a built program, not {lang.name} source"
+                )
+            program = await self._build_source(program, lang, files or {})
         return await self._run_artifact_inputs(
             program, inputs, files=files or {}, timeout=timeout, memory_mb=memory_mb, argv=argv
+        )
+
+    async def _build_source(
+        self, code: str, lang: Language, files: Mapping[str, str | bytes]
+    ) -> Artifact:
+        sources = {n: c for n, c in files.items() if isinstance(c, str)}
+        return await self.build({**sources, lang.source: code}, lang.name)
+
+    async def _run_source_inputs(
+        self,
+        code: str,
+        lang: Language,
+        inputs: Sequence[str],
+        *,
+        files: Mapping[str, str | bytes],
+        timeout: float,
+        memory_mb: int,
+    ) -> list[RunResult]:
+        """`run_inputs` of source code (no `argv`): built once if compiled, else `run_batch`.
+
+        Remote backends override this to keep every input in one VM (or router batch).
+        """
+        if not lang.compiled:
+            return await self.run_batch(
+                [Job(code, lang.name, s, files, timeout, memory_mb) for s in inputs]
+            )
+        artifact = await self._build_source(code, lang, files)
+        return await self._run_artifact_inputs(
+            artifact, inputs, files=files, timeout=timeout, memory_mb=memory_mb, argv=()
         )
 
     async def _run_artifact_inputs(

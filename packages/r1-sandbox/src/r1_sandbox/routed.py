@@ -26,11 +26,10 @@ from typing import Any
 
 import aiohttp
 
-from r1_sandbox.artifacts import Artifact
 from r1_sandbox.base import Sandbox
 from r1_sandbox.errors import BackendConfigError
-from r1_sandbox.languages import get_language
-from r1_sandbox.result import DEFAULT_MEMORY_MB, DEFAULT_TIMEOUT_S, Job, RunResult, Status
+from r1_sandbox.languages import Language, get_language
+from r1_sandbox.result import Job, RunResult, Status
 
 logger = logging.getLogger(__name__)
 
@@ -201,31 +200,20 @@ class RoutedSandbox(Sandbox):
             logger.exception("routed batch failed")
             return [RunResult.system_error(f"routed: {type(exc).__name__}: {exc}")] * len(chunk)
 
-    async def run_inputs(
+    async def _run_source_inputs(
         self,
-        program: Artifact | str,
+        code: str,
+        lang: Language,
         inputs: Sequence[str],
         *,
-        language: str = "python",
-        files: Mapping[str, str | bytes] | None = None,
-        timeout: float = DEFAULT_TIMEOUT_S,
-        memory_mb: int = DEFAULT_MEMORY_MB,
-        argv: Sequence[str] = (),
+        files: Mapping[str, str | bytes],
+        timeout: float,
+        memory_mb: int,
     ) -> list[RunResult]:
         """Source code: one job per input in one router batch (the router groups them).
-        A built `Artifact`: the base class's batch runner, its binary shipped as text."""
-        if isinstance(program, Artifact) or argv:
-            return await super().run_inputs(
-                program,
-                inputs,
-                language=language,
-                files=files,
-                timeout=timeout,
-                memory_mb=memory_mb,
-                argv=argv,
-            )
+        (A built `Artifact` takes the base class's batch runner, its binary shipped.)"""
         return await self.run_batch(
-            [Job(program, language, s, files or {}, timeout, memory_mb) for s in inputs]
+            [Job(code, lang.name, s, files, timeout, memory_mb) for s in inputs]
         )
 
     async def _release_loop(self) -> None:
