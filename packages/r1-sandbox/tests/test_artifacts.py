@@ -271,3 +271,94 @@ def test_uncontained_run_inputs_runs_each_test_on_its_own():
     finally:
         box.close()
     assert [r.stdout for r in results] == ["-1\n", "-2\n", "-3\n"]
+
+
+# What a test's program inherits in the batch runner must be what r1's init gives a run of
+# its own: its parent, signal dispositions and blocked signals, and its limits.
+INHERITED = r"""
+#include <cstdio>
+#include <cstring>
+#include <unistd.h>
+int main() {
+  printf("ppid=%d\n", (int)getppid());
+  char line[256];
+  FILE* f = fopen("/proc/self/status", "r");
+  while (f && fgets(line, sizeof line, f))
+    if (!strncmp(line, "SigIgn", 6) || !strncmp(line, "SigBlk", 6)) fputs(line, stdout);
+  f = fopen("/proc/self/limits", "r");
+  while (f && fgets(line, sizeof line, f))
+    if (strstr(line, "cpu time") || strstr(line, "data size") || strstr(line, "core file"))
+      fputs(line, stdout);
+}
+"""
+
+
+def _lines(text: str, key: str) -> list[str]:
+    return [line for line in text.splitlines() if key in line]
+
+
+#: glibc's two internal signals (32 and 33): its posix_spawn starts a child with them
+#: ignored, and glibc in the new program installs its own handlers when it needs them.
+GLIBC_INTERNAL = (1 << 31) | (1 << 32)
+
+
+def _ignored(text: str) -> int:
+    return int(_lines(text, "SigIgn")[0].split()[1], 16) & ~GLIBC_INTERNAL
+
+
+def test_a_batched_test_inherits_what_a_run_of_its_own_does(sandbox):
+    if not sandbox._contained:
+        pytest.skip("uncontained: there is no batch runner")
+    built = sandbox.build_sync(INHERITED, "cpp")
+    alone = sandbox.run_sync(built, timeout=2, memory_mb=256)
+    batched = sandbox.run_inputs_sync(built, ["", ""], timeout=2, memory_mb=256)
+    # Both tests ran in one sandbox, under the runner (a run of its own: under the init).
+    assert _lines(alone.stdout, "ppid") == ["ppid=1"]
+    ppids = {_lines(r.stdout, "ppid")[0] for r in batched}
+    assert len(ppids) == 1 and ppids != {"ppid=1"}, batched
+    for r in batched:
+        # CPython ignores SIGPIPE and SIGXFSZ; the program must not inherit that.
+        assert _lines(r.stdout, "SigBlk") == _lines(alone.stdout, "SigBlk")
+        assert _ignored(r.stdout) == _ignored(alone.stdout) == 0, (r.stdout, alone.stdout)
+        cpu = _lines(r.stdout, "cpu time")[0].split()
+        assert cpu[3:5] == ["2", "3"], r.stdout  # soft and hard seconds, as the init sets them
+        data = _lines(r.stdout, "data size")[0].split()
+        assert data[3:5] == [str(256 << 20)] * 2, r.stdout
+        assert _lines(r.stdout, "core file")[0].split()[3:5] == ["0", "0"]
+
+
+def test_a_limit_below_what_the_runner_holds_still_bounds_the_test(sandbox):
+    # A data limit smaller than the runner itself makes its quick spawn fail (ENOMEM): the
+    # test is then forked, and must end with the same limits and signals.
+    if not sandbox._contained:
+        pytest.skip("uncontained: there is no batch runner")
+    built = sandbox.build_sync(INHERITED, "cpp")
+    for r in sandbox.run_inputs_sync(built, ["", ""], timeout=1, memory_mb=4):
+        assert r.status is Status.OK, r
+        assert _lines(r.stdout, "data size")[0].split()[3:5] == [str(4 << 20)] * 2, r.stdout
+        assert _lines(r.stdout, "cpu time")[0].split()[3:5] == ["1", "2"], r.stdout
+        assert _ignored(r.stdout) == 0, r.stdout
+
+
+def test_a_binary_that_cannot_be_executed_is_a_system_error_per_test(sandbox):
+    garbage = Artifact("cpp", Status.OK, b"\x7fELF not really a program")
+    results = sandbox.run_inputs_sync(garbage, ["1", "2"], timeout=2)
+    assert [r.status for r in results] == [Status.SE, Status.SE], results
+
+
+RAISE_LIMITS = r"""
+#include <cstdio>
+#include <sys/resource.h>
+int main() {
+  struct rlimit r = {RLIM_INFINITY, RLIM_INFINITY};
+  printf("cpu=%d data=%d\n", setrlimit(RLIMIT_CPU, &r), setrlimit(RLIMIT_DATA, &r));
+  getrlimit(RLIMIT_DATA, &r);
+  printf("data=%llu/%llu\n", (unsigned long long)r.rlim_cur, (unsigned long long)r.rlim_max);
+}
+"""
+
+
+def test_a_test_cannot_raise_its_own_limits(sandbox):
+    built = sandbox.build_sync(RAISE_LIMITS, "cpp")
+    for r in sandbox.run_inputs_sync(built, ["", "", ""], timeout=1, memory_mb=64):
+        assert r.stdout == f"cpu=-1 data=-1\ndata={64 << 20}/{64 << 20}\n", r

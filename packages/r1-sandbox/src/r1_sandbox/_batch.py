@@ -5,13 +5,20 @@ has tens to hundreds of tests of a millisecond each, and a code reward's batch h
 short Python programs, so one sandbox per run makes the setup the whole cost. Instead one
 job carries `RUNNER`, a small Python program that runs inside the contained sandbox and
 executes a list of entries one after the other. Each entry names its program (a built
-artifact bound as `./prog`, for `Sandbox.run_inputs(artifact, inputs)`; or an interpreted
-source with files of its own, for `Sandbox.run_batch` of distinct programs, where the
-runner itself is the run's Python program) and gets
-- its own limits (RLIMIT_CPU, RLIMIT_DATA, RLIMIT_FSIZE set in the child) and wall clock;
-- a fresh scratch directory holding a pristine copy of its program and files (read from
-  the runner's memory each time): `/sandbox` itself for a source, as in a run of its own,
-  `/sandbox/t` beside the bound binary for an artifact;
+binary, for `Sandbox.run_inputs(artifact, inputs)`; or an interpreted source with files
+of its own, for `Sandbox.run_batch` of distinct programs) and gets
+- its own limits: RLIMIT_CPU and RLIMIT_DATA, soft and hard, its wall clock, and the
+  run's RLIMIT_FSIZE and no core dumps;
+- a fresh `/sandbox`, where a run of its own runs, holding a pristine copy of its program
+  (`./prog`, mode 0500, for a binary) and files, written from the runner's memory;
+- the start a run of its own gets from r1's init: every signal at its default (CPython
+  ignores SIGPIPE and SIGXFSZ, and ignoring survives an exec) and none blocked. It is
+  started with posix_spawn (a vfork: a fork of the runner's interpreter costs more than a
+  tiny test), with the runner's own soft limits set to the test's for the spawn and the
+  child's hard limits lowered right after with prlimit; where the runner holds more memory
+  than the test may (the spawn's stack would not fit) it is forked as before. glibc's
+  posix_spawn leaves its two internal signals (32, 33) ignored in the child; glibc in the
+  program installs its own handlers when it uses them;
 - its own verdict from metadata only: the wait status, the CPU time and peak RSS of
   `wait4` (the runner is the subreaper, so orphans are reaped and counted), its clock; it
   ends when its program exits, as a run of its own ends when the init reaps it;
@@ -59,9 +66,9 @@ where a run of its own would be MLE by an OOM kill, and a SIGKILL the runner did
 reads as MLE. Peak memory is that of the entry's largest process
 (the forked runner's pages included), not the cgroup's peak of a run of its own.
 
-Data flow: `Artifact` + inputs + files + limits (`batch_job`), or interpreted `Job`s
-(`sources_job`) -> one backend run (`python3 runner.py`, or the runner as the Python
-program; stdin = secret + JSON of the entries) -> the runner's report ->
+Data flow: a binary + inputs + files + limits (`batch_job`), or interpreted `Job`s
+(`sources_job`) -> one backend run of `RUNNER` as a Python program (a warm spare where
+the backend keeps one; stdin = secret + JSON of the entries) -> the runner's report ->
 `read_report` / `result_of` -> one `RunResult` per entry, in order.
 """
 
@@ -104,35 +111,38 @@ if not contained:
 RUNNER = (
     GUARD
     + r"""
-import base64, ctypes, json, os, resource, select, selectors, shutil, signal, sys, time
+import base64, ctypes, errno, json, os, resource, select, selectors, shutil, signal, sys, time
 libc = ctypes.CDLL(None, use_errno=True)
 libc.prctl(4, 0, 0, 0, 0)   # PR_SET_DUMPABLE 0: no ptrace, no /proc/<pid>/mem, fd, environ
 libc.prctl(36, 1, 0, 0, 0)  # PR_SET_CHILD_SUBREAPER: orphans come back to be reaped
+resource.setrlimit(resource.RLIMIT_CORE, (0, 0))  # for every test, as for a run of its own
+# CPython ignores SIGPIPE and SIGXFSZ, and ignoring is inherited through exec: a program
+# must start as under r1's init, with every signal at its default.
+DEFAULTS = (signal.SIGPIPE, signal.SIGXFSZ, signal.SIGXCPU)
+# While it spawns a test, the runner's own soft CPU limit is the test's (see `launch`).
+signal.signal(signal.SIGXCPU, lambda *_: None)
 nonce = sys.stdin.buffer.readline().strip().decode()
 spec = json.loads(sys.stdin.buffer.read())
-bound = None
-if any(p.get("binary") for p in spec["programs"]):
-    with open("prog", "rb") as fh:
-        bound = fh.read()
 programs = [
-    (p["argv"], [(n, base64.b64decode(c)) for n, c in p["files"]], bool(p.get("binary")),
+    (p["argv"], [(n, base64.b64decode(c)) for n, c in p["files"]], set(p.get("exec", ())),
      bool(p.get("stack")))
     for p in spec["programs"]
 ]
+del spec["programs"]
 limit = spec["output_limit"]
 me = os.getpid()
 ROOTS = [os.getcwd(), "/tmp", "/dev/shm"]
-KEEP = {os.getcwd(): {"prog"} if bound is not None else set()}  # a read-only bind stays
 
 def wipe():
+    # True if there was anything to remove (and so something to check for afterwards).
+    found = False
     for root in ROOTS:
         try:
             names = os.listdir(root)
         except OSError:
             continue
         for name in names:
-            if name in KEEP.get(root, ()):
-                continue
+            found = True
             path = os.path.join(root, name)
             try:
                 if os.path.isdir(path) and not os.path.islink(path):
@@ -150,6 +160,7 @@ def wipe():
                     os.unlink(path)
             except OSError:
                 pass
+    return found
 
 def ipc_ids():
     # System V IPC objects outlive their creator (the IPC namespace is the sandbox's):
@@ -164,8 +175,8 @@ def ipc_ids():
         found += [(kind, int(row.split()[1])) for row in rows if row.strip()]
     return found
 
-def drop_ipc():
-    for kind, ident in ipc_ids():
+def drop_ipc(ids):
+    for kind, ident in ids:
         if kind == "shm":
             libc.shmctl(ident, 0, None)  # IPC_RMID
         elif kind == "msg":
@@ -174,6 +185,7 @@ def drop_ipc():
             libc.semctl(ident, 0, 0)
 
 RLIMITS = sorted(getattr(resource, n) for n in dir(resource) if n.startswith("RLIMIT_"))
+CPU, DATA, STACK = resource.RLIMIT_CPU, resource.RLIMIT_DATA, resource.RLIMIT_STACK
 
 def own_state():
     # What a program of the same uid may change in the runner, and its successors inherit:
@@ -193,11 +205,14 @@ def names(root):
 
 def clean():
     # Nothing of a finished test may reach the next one; if something does, stop with no
-    # report at all: the caller then runs every test in a sandbox of its own.
-    wipe()
-    drop_ipc()
-    left = [n for root in ROOTS for n in names(root) if n not in KEEP.get(root, ())]
-    if left or ipc_ids() or own_state() != state:
+    # report at all: the caller then runs every test in a sandbox of its own. Every
+    # process is dead by now, so what a first look finds empty stays empty.
+    dirty = wipe()
+    ids = ipc_ids()
+    drop_ipc(ids)
+    if dirty and any(names(root) for root in ROOTS):
+        sys.exit(4)
+    if (ids and ipc_ids()) or own_state() != state:
         sys.exit(4)
 
 def kill_all():
@@ -219,26 +234,82 @@ def kill_all():
     except ChildProcessError:
         pass
 
+def forked(argv, fds, cpu, memory, stack, w_exec):
+    # The slow way (a fork of this interpreter), where `launch`'s spawn cannot be used.
+    pid = os.fork()
+    if pid == 0:
+        try:
+            for sig in DEFAULTS:
+                signal.signal(sig, signal.SIG_DFL)
+            for i, fd in enumerate(fds):
+                os.dup2(fd, i)  # the rest is close-on-exec
+            resource.setrlimit(CPU, (cpu, cpu + 1))
+            if memory:
+                resource.setrlimit(DATA, (memory, memory))
+            if stack:
+                hard = resource.getrlimit(STACK)[1]
+                resource.setrlimit(STACK, (hard, hard))
+            os.execvp(argv[0], argv)
+        except BaseException:
+            os.write(w_exec, b"x")
+            os._exit(125)
+    os.close(w_exec)
+    return pid, False
+
+def launch(argv, fds, cpu, memory, stack, w_exec):
+    # (pid, exec failed) of one test's program, with its limits, started in `.`.
+    # posix_spawn (a vfork) costs a fraction of a fork of this interpreter. A spawned child
+    # inherits its rlimits at birth, so the runner's own soft limits are the test's while
+    # it spawns (only soft ones: it can put them back), and the child's hard ones are then
+    # lowered with prlimit, which also undoes anything it did to its soft ones meanwhile.
+    actions = [(os.POSIX_SPAWN_DUP2, fd, i) for i, fd in enumerate(fds)]
+    saved = [(r, resource.getrlimit(r)) for r in (CPU, DATA, STACK)]
+    pid = None
+    try:
+        resource.setrlimit(CPU, (cpu, saved[0][1][1]))
+        if memory:
+            resource.setrlimit(DATA, (memory, saved[1][1][1]))
+        if stack:
+            resource.setrlimit(STACK, (saved[2][1][1], saved[2][1][1]))
+        pid = os.posix_spawnp(argv[0], argv, os.environ, file_actions=actions, setsigdef=DEFAULTS)
+    except OSError as exc:
+        # ENOMEM: the spawn's own stack did not fit the test's data limit (the runner holds
+        # more than the test may); ENOEXEC and the like: what a fork's exec would say too.
+        failed = exc.errno != errno.ENOMEM
+    except (ValueError, MemoryError):
+        failed = False  # a limit above the runner's hard one, or no memory under the test's
+    finally:
+        for r, value in saved:
+            resource.setrlimit(r, value)
+    if pid is None:
+        if failed:
+            os.close(w_exec)
+            return None, True
+        return forked(argv, fds, cpu, memory, stack, w_exec)
+    os.close(w_exec)
+    try:
+        resource.prlimit(pid, CPU, (cpu, cpu + 1))
+        if memory:
+            resource.prlimit(pid, DATA, (memory, memory))
+    except ProcessLookupError:
+        pass  # it has already exited: there is nothing left to bound
+    return pid, False
+
 state = own_state()
 clean()
 results = []
 for test in spec["tests"]:
-    argv, extra, binary, stack = programs[test["program"]]
-    # A built program gets a directory of its own beside the bound `prog`; source runs
-    # where a run of its own would: /sandbox itself (emptied), `..` the read-only root.
-    here = "t" if binary else "."
-    if binary:
-        os.mkdir(here, 0o700)
-        path = os.path.join(here, "prog")
-        with open(path, "wb") as fh:
-            fh.write(bound)
-        os.chmod(path, 0o500)
+    argv, extra, executable, stack = programs[test["program"]]
+    # Every test runs where a run of its own would: in /sandbox (emptied by `clean`), with
+    # a pristine copy of its program and files from the runner's memory.
     for name, content in extra:
-        target = os.path.join(here, name)
-        os.makedirs(os.path.dirname(target), exist_ok=True)
-        with open(target, "wb") as fh:
+        os.makedirs(os.path.dirname(name) or ".", exist_ok=True)
+        with open(name, "wb") as fh:
             fh.write(content)
+        if name in executable:
+            os.chmod(name, 0o500)
     timeout, memory = test["timeout"], test["memory_mb"] << 20
+    cpu = max(1, int(-(-timeout // 1)))  # whole seconds, rounded up
     r_in, w_in = os.pipe()
     r_out, w_out = os.pipe()
     r_err, w_err = os.pipe()
@@ -246,28 +317,19 @@ for test in spec["tests"]:
     # Children's peak RSS so far: orphans reaped below count only if they go above it.
     prior_kb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
     start = time.monotonic()
-    pid = os.fork()
-    if pid == 0:
-        try:
-            os.chdir(here)
-            os.dup2(r_in, 0); os.dup2(w_out, 1); os.dup2(w_err, 2)  # the rest is CLOEXEC
-            cpu = max(1, int(-(-timeout // 1)))  # whole seconds, rounded up
-            resource.setrlimit(resource.RLIMIT_CPU, (cpu, cpu + 1))
-            if memory:
-                resource.setrlimit(resource.RLIMIT_DATA, (memory, memory))
-            resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
-            if stack:  # a built program, as CMS runs it: deep recursion
-                hard = resource.getrlimit(resource.RLIMIT_STACK)[1]
-                resource.setrlimit(resource.RLIMIT_STACK, (hard, hard))
-            os.execvp(argv[0], argv)
-        except BaseException:
-            os.write(w_exec, b"x")
-            os._exit(125)
-    for fd in (r_in, w_out, w_err, w_exec):
+    pid, exec_failed = launch(argv, (r_in, w_out, w_err), cpu, memory, stack, w_exec)
+    for fd in (r_in, w_out, w_err):
         os.close(fd)
     # The program's own exit 125 is its verdict; only this pipe tells a failed exec.
-    exec_failed = os.read(r_exec, 1) == b"x"
+    exec_failed = os.read(r_exec, 1) == b"x" or exec_failed
     os.close(r_exec)
+    if pid is None:
+        os.close(w_in); os.close(r_out); os.close(r_err)
+        results.append({"exit": 125, "signal": None, "wall": 0.0, "cpu": 0.0, "rss_kb": 0,
+                        "timed_out": False, "overflow": False, "exec_failed": True,
+                        "stdout": "", "stderr": ""})
+        clean()
+        continue
     data = test["stdin"].encode()
     sel = selectors.DefaultSelector()
     sel.register(r_out, selectors.EVENT_READ, "out")
@@ -387,6 +449,7 @@ def _encoded(files: Mapping[str, str | bytes]) -> list[list[str]]:
 
 
 def batch_job(
+    binary: bytes,
     inputs: Sequence[str],
     *,
     timeout: float,
@@ -394,21 +457,22 @@ def batch_job(
     argv: Sequence[str],
     output_limit: int,
     files: Mapping[str, str | bytes] | None = None,
-) -> tuple[str, dict[str, str], str, float, int, str]:
-    """(script, files, stdin, whole-run timeout, whole-run memory, secret) of one artifact's tests.
+) -> tuple[str, float, int, str]:
+    """(stdin, whole-run timeout, whole-run memory, secret) of one built program's tests.
 
-    The artifact is bound as `./prog`; `files` are placed in every test's fresh directory,
-    beside it.
+    `RUNNER` is the run's Python program. Each test gets a fresh copy of `binary` as
+    `./prog` (mode 0500, from the runner's memory) and of `files`, beside it.
     """
+    extra = dict(files or {})
+    extra.pop("prog", None)
     program = {
         "argv": ["./prog", *argv],
-        "files": _encoded(dict(files or {})),
-        "binary": True,
+        "files": [*_encoded(extra), ["prog", base64.b64encode(binary).decode()]],
+        "exec": ["prog"],
         "stack": True,
     }
     tests = [{"program": 0, "stdin": s, "timeout": timeout, "memory_mb": memory_mb} for s in inputs]
-    stdin, whole_s, whole_mb, nonce = _spec([program], tests, output_limit)
-    return "exec python3 runner.py\n", {"runner.py": RUNNER}, stdin, whole_s, whole_mb, nonce
+    return _spec([program], tests, output_limit)
 
 
 def sources_job(jobs: Sequence[Job], output_limit: int) -> tuple[str, float, int, str]:

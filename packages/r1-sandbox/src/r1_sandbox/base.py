@@ -354,7 +354,8 @@ class Sandbox(abc.ABC):
         if not artifact.ok:
             return [artifact.failed_result() for _ in inputs]
         limit = int(getattr(self, "output_limit", DEFAULT_OUTPUT_LIMIT))
-        script, runner_files, stdin, whole_s, whole_mb, nonce = _batch.batch_job(
+        stdin, whole_s, whole_mb, nonce = _batch.batch_job(
+            artifact.binary,
             inputs,
             timeout=timeout,
             memory_mb=memory_mb,
@@ -363,13 +364,7 @@ class Sandbox(abc.ABC):
             files=files,
         )
         whole = await self.run(
-            script,
-            "bash",
-            stdin=stdin,
-            files=runner_files,
-            timeout=whole_s,
-            memory_mb=whole_mb,
-            artifacts={"prog": artifact},
+            _batch.RUNNER, "python", stdin=stdin, timeout=whole_s, memory_mb=whole_mb
         )
         if whole.status is Status.SE:
             return [whole] * len(inputs)
