@@ -7,18 +7,18 @@ job carries `RUNNER`, a small Python program that runs inside the contained sand
 executes a list of entries one after the other. Each entry names its program (a built
 binary, for `Sandbox.run_inputs(artifact, inputs)`; or an interpreted source with files
 of its own, for `Sandbox.run_batch` of distinct programs) and gets
-- its own limits: RLIMIT_CPU and RLIMIT_DATA, soft and hard, its wall clock, and the
-  run's RLIMIT_FSIZE and no core dumps;
+- its own limits: RLIMIT_CPU (soft and hard) and a wall clock; memory as a run of its own
+  meets it, from the run's cgroup (an OOM kill) and its peak (below);
 - a fresh `/sandbox`, where a run of its own runs, holding a pristine copy of its program
   (`./prog`, mode 0500, for a binary) and files, written from the runner's memory;
 - the start a run of its own gets from r1's init: every signal at its default (CPython
-  ignores SIGPIPE and SIGXFSZ, and ignoring survives an exec) and none blocked. It is
-  started with posix_spawn (a vfork: a fork of the runner's interpreter costs more than a
-  tiny test), with the runner's own soft limits set to the test's for the spawn and the
-  child's hard limits lowered right after with prlimit; where the runner holds more memory
-  than the test may (the spawn's stack would not fit) it is forked as before. glibc's
-  posix_spawn leaves its two internal signals (32, 33) ignored in the child; glibc in the
-  program installs its own handlers when it uses them;
+  ignores SIGPIPE and SIGXFSZ, and ignoring survives an exec), none blocked, no core
+  dumps, the run's RLIMIT_FSIZE. It is started with posix_spawn (a vfork: a fork of the
+  runner's interpreter costs more than a tiny test), the runner's own soft CPU limit set
+  to the test's for the spawn, so the child is born with it, and the child's hard one
+  lowered right after with prlimit (which also undoes a raise it made in that instant).
+  glibc's posix_spawn leaves its two internal signals (32, 33) ignored in the child;
+  glibc in the program installs its own handlers when it uses them;
 - its own verdict from metadata only: the wait status, the CPU time and peak RSS of
   `wait4` (the runner is the subreaper, so orphans are reaped and counted), its clock; it
   ends when its program exits, as a run of its own ends when the init reaps it;
@@ -52,19 +52,21 @@ next could learn or fake answers). What program A, run before B, can and cannot 
   compares them after each entry with their values at its start, and stops if any moved;
 - kill, stop or stall the runner (same uid): the report is then missing or late, and
   every program runs in a sandbox of its own;
-- take B's time or memory: each entry has its own clock, CPU and data limits; the whole
-  run's limits are the sum of the entries' times and the largest memory, plus slack.
+- take B's time or memory: each entry has its own clock and CPU limit, and the cgroup
+  is sized for the largest entry plus the runner; the whole run's limits are the sum of
+  the entries' times and the largest memory, plus slack.
 Not removed: a POSIX message queue (it cannot be listed without mounting mqueue), at
 most RLIMIT_MSGQUEUE bytes, which can only make B's own `mq_open` fail.
 
-Not guaranteed: memory is bounded per entry by RLIMIT_DATA and for the whole sandbox by
-the backend (the run's cgroup on local: the largest entry's limit, plus the runner's
-`RUNNER_MB` and what it holds); memory RLIMIT_DATA does not count (shared mappings, System
-V segments) can pass an entry's own limit up to that whole, where alone the cgroup would
-stop it at its limit. An entry whose allocation was refused by the rlimit may end as RE,
-where a run of its own would be MLE by an OOM kill, and a SIGKILL the runner did not send
-reads as MLE. Peak memory is that of the entry's largest process
-(the forked runner's pages included), not the cgroup's peak of a run of its own.
+Memory verdicts match a run of its own: no per-entry RLIMIT_DATA (an allocation refused
+early would end as RE, where alone the cgroup's OOM kill is MLE); the run's cgroup holds
+the largest entry's limit plus the runner (`RUNNER_MB` and what it holds), each entry's
+processes are the OOM killer's first choice (`oom_score_adj` 1000), and an entry is MLE
+if it was SIGKILLed while the kernel's OOM-kill count rose, or if its peak RSS passed its
+limit (alone, the cgroup would have stopped it there). Not the same: the peak is that
+of the entry's largest process, not the cgroup's peak of the whole tree, so several
+processes of one entry that each stay under the limit are bounded together only by the
+batch's cgroup.
 
 Data flow: a binary + inputs + files + limits (`batch_job`), or interpreted `Job`s
 (`sources_job`) -> one backend run of `RUNNER` as a Python program (a warm spare where
@@ -185,7 +187,7 @@ def drop_ipc(ids):
             libc.semctl(ident, 0, 0)
 
 RLIMITS = sorted(getattr(resource, n) for n in dir(resource) if n.startswith("RLIMIT_"))
-CPU, DATA, STACK = resource.RLIMIT_CPU, resource.RLIMIT_DATA, resource.RLIMIT_STACK
+CPU, STACK = resource.RLIMIT_CPU, resource.RLIMIT_STACK
 
 def own_state():
     # What a program of the same uid may change in the runner, and its successors inherit:
@@ -234,66 +236,50 @@ def kill_all():
     except ChildProcessError:
         pass
 
-def forked(argv, fds, cpu, memory, stack, w_exec):
-    # The slow way (a fork of this interpreter), where `launch`'s spawn cannot be used.
-    pid = os.fork()
-    if pid == 0:
-        try:
-            for sig in DEFAULTS:
-                signal.signal(sig, signal.SIG_DFL)
-            for i, fd in enumerate(fds):
-                os.dup2(fd, i)  # the rest is close-on-exec
-            resource.setrlimit(CPU, (cpu, cpu + 1))
-            if memory:
-                resource.setrlimit(DATA, (memory, memory))
-            if stack:
-                hard = resource.getrlimit(STACK)[1]
-                resource.setrlimit(STACK, (hard, hard))
-            os.execvp(argv[0], argv)
-        except BaseException:
-            os.write(w_exec, b"x")
-            os._exit(125)
-    os.close(w_exec)
-    return pid, False
+def oom_kills():
+    # The kernel's count of OOM kills: the sandbox's cgroup (the whole run) is the only
+    # memory bound of a test, so a kill during one is that test's memory limit.
+    try:
+        with open("/proc/vmstat") as fh:
+            for line in fh:
+                if line.startswith("oom_kill "):
+                    return int(line.split()[1])
+    except (OSError, ValueError):
+        pass
+    return None
 
-def launch(argv, fds, cpu, memory, stack, w_exec):
-    # (pid, exec failed) of one test's program, with its limits, started in `.`.
-    # posix_spawn (a vfork) costs a fraction of a fork of this interpreter. A spawned child
-    # inherits its rlimits at birth, so the runner's own soft limits are the test's while
-    # it spawns (only soft ones: it can put them back), and the child's hard ones are then
-    # lowered with prlimit, which also undoes anything it did to its soft ones meanwhile.
+def launch(argv, fds, cpu, stack):
+    # The pid of one test's program, started in `.` with its limits; None if it cannot
+    # be executed. posix_spawn (a vfork) costs a fraction of a fork of this interpreter.
+    # A child inherits its rlimits at birth, so the runner's own soft limits are the
+    # test's while it spawns (soft only: it can put them back), and the child's hard CPU
+    # limit is lowered right after with prlimit, which also undoes anything it did to its
+    # soft ones meanwhile.
     actions = [(os.POSIX_SPAWN_DUP2, fd, i) for i, fd in enumerate(fds)]
-    saved = [(r, resource.getrlimit(r)) for r in (CPU, DATA, STACK)]
-    pid = None
+    saved = [(r, resource.getrlimit(r)) for r in (CPU, STACK)]
     try:
         resource.setrlimit(CPU, (cpu, saved[0][1][1]))
-        if memory:
-            resource.setrlimit(DATA, (memory, saved[1][1][1]))
-        if stack:
-            resource.setrlimit(STACK, (saved[2][1][1], saved[2][1][1]))
+        if stack:  # a built program, as CMS runs it: deep recursion
+            resource.setrlimit(STACK, (saved[1][1][1], saved[1][1][1]))
         pid = os.posix_spawnp(argv[0], argv, os.environ, file_actions=actions, setsigdef=DEFAULTS)
     except OSError as exc:
-        # ENOMEM: the spawn's own stack did not fit the test's data limit (the runner holds
-        # more than the test may); ENOEXEC and the like: what a fork's exec would say too.
-        failed = exc.errno != errno.ENOMEM
-    except (ValueError, MemoryError):
-        failed = False  # a limit above the runner's hard one, or no memory under the test's
+        if exc.errno in (errno.EAGAIN, errno.ENOMEM):
+            raise  # the runner's trouble, not the program's: no report, each test alone
+        return None  # ENOENT, ENOEXEC, EACCES: what the exec of a run of its own says too
     finally:
         for r, value in saved:
             resource.setrlimit(r, value)
-    if pid is None:
-        if failed:
-            os.close(w_exec)
-            return None, True
-        return forked(argv, fds, cpu, memory, stack, w_exec)
-    os.close(w_exec)
     try:
         resource.prlimit(pid, CPU, (cpu, cpu + 1))
-        if memory:
-            resource.prlimit(pid, DATA, (memory, memory))
     except ProcessLookupError:
         pass  # it has already exited: there is nothing left to bound
-    return pid, False
+    try:
+        # If the sandbox runs out of memory, the kernel must pick the test, not the runner.
+        with open(f"/proc/{pid}/oom_score_adj", "w") as fh:
+            fh.write("1000")
+    except OSError:
+        pass  # gone already, or an unreadable (non-dumpable) binary: its /proc is not ours
+    return pid
 
 state = own_state()
 clean()
@@ -308,26 +294,23 @@ for test in spec["tests"]:
             fh.write(content)
         if name in executable:
             os.chmod(name, 0o500)
-    timeout, memory = test["timeout"], test["memory_mb"] << 20
+    timeout = test["timeout"]
     cpu = max(1, int(-(-timeout // 1)))  # whole seconds, rounded up
     r_in, w_in = os.pipe()
     r_out, w_out = os.pipe()
     r_err, w_err = os.pipe()
-    r_exec, w_exec = os.pipe()  # close-on-exec: EOF says the exec happened
     # Children's peak RSS so far: orphans reaped below count only if they go above it.
     prior_kb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    kills = oom_kills()
     start = time.monotonic()
-    pid, exec_failed = launch(argv, (r_in, w_out, w_err), cpu, memory, stack, w_exec)
+    pid = launch(argv, (r_in, w_out, w_err), cpu, stack)
     for fd in (r_in, w_out, w_err):
         os.close(fd)
-    # The program's own exit 125 is its verdict; only this pipe tells a failed exec.
-    exec_failed = os.read(r_exec, 1) == b"x" or exec_failed
-    os.close(r_exec)
     if pid is None:
         os.close(w_in); os.close(r_out); os.close(r_err)
-        results.append({"exit": 125, "signal": None, "wall": 0.0, "cpu": 0.0, "rss_kb": 0,
+        results.append({"exit": None, "signal": None, "wall": 0.0, "cpu": 0.0, "rss_kb": 0,
                         "timed_out": False, "overflow": False, "exec_failed": True,
-                        "stdout": "", "stderr": ""})
+                        "oom": False, "stdout": "", "stderr": ""})
         clean()
         continue
     data = test["stdin"].encode()
@@ -430,7 +413,8 @@ for test in spec["tests"]:
         "signal": os.WTERMSIG(status) if os.WIFSIGNALED(status) else None,
         "wall": wall, "cpu": cpu,
         "rss_kb": max(rusage.ru_maxrss, after.ru_maxrss if after.ru_maxrss > prior_kb else 0),
-        "timed_out": timed_out, "overflow": overflow, "exec_failed": exec_failed,
+        "timed_out": timed_out, "overflow": overflow, "exec_failed": False,
+        "oom": kills is not None and (oom_kills() or 0) > kills,
         "stdout": base64.b64encode(bytes(bufs["out"])).decode(),
         "stderr": base64.b64encode(bytes(bufs["err"][-limit:])).decode(),
     })
@@ -539,10 +523,16 @@ def result_of(record: Mapping[str, Any], timeout: float, memory_mb: int, limit: 
         status, message = Status.TLE, f"time limit {timeout:g}s"
     elif record.get("exec_failed"):
         status, message = Status.SE, "the runner could not execute the program"
+    elif record.get("oom") and sig == signal.SIGKILL:
+        # A SIGKILL the runner did not send (no timeout, no overflow), during an OOM kill.
+        status, message = Status.MLE, f"memory limit {memory_mb} MB (OOM kill)"
+    elif memory > memory_mb:
+        # The sandbox's cgroup holds the batch, not each test: alone, a run of this peak
+        # would have been killed at its limit.
+        status, message = Status.MLE, f"memory limit {memory_mb} MB"
     elif code == 0:
         status = Status.OK
-    elif memory >= 0.95 * memory_mb or sig == signal.SIGKILL:
-        # SIGKILL that the runner did not send (no timeout, no overflow): the OOM killer.
+    elif memory >= 0.95 * memory_mb:
         status, message = Status.MLE, f"memory limit {memory_mb} MB"
     else:
         status = Status.RE
