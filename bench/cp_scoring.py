@@ -13,6 +13,11 @@ no early stop, all tests in parallel up to the CPU count):
 - compile per test: the same judge logic with a fresh build cache per test (50 compiles,
   50 runs), which is what a per-test Piston request costs.
 
+Then an IOI Communication task (the test suite's `guess`: a manager and the contestant
+over FIFOs, started by the judge's launcher), as many tests, after its one compile: one
+sandbox per test (`evaluate` each) against `evaluate_many` (the launcher's runs in turn
+in shared sandboxes, `Sandbox.run_inputs` with `artifacts=`).
+
 Reported: wall seconds, tests per second, compiles. Run: `uv run python bench/cp_scoring.py`.
 """
 
@@ -21,7 +26,9 @@ from __future__ import annotations
 import argparse
 import asyncio
 import random
+import sys
 import time
+from pathlib import Path
 
 from r1_cp_scoring import CMSJudge, IOITask, add_includes, score_subtask
 from r1_cp_scoring.cms import judge_for
@@ -96,6 +103,46 @@ async def compile_per_test(box: LocalSandbox, row: dict, code: str) -> tuple[flo
     return time.perf_counter() - start, sum(j.compiles for j in judges), score
 
 
+def communication_problem(n_tests: int) -> dict:
+    """The test suite's IOI Communication task (`guess`: manager + stub over FIFOs)."""
+    from problems import guess_rows
+
+    rng = random.Random(1)
+    row = dict(guess_rows()[0])
+    cases = {f"c{i:02d}": [f"1000 {rng.randint(1, 1000)}\n", ""] for i in range(n_tests)}
+    row.update(test_names=list(cases), test_cases=cases)
+    return row
+
+
+def communication(box: LocalSandbox, n_tests: int) -> list[tuple[str, float]]:
+    """Communication tests after the one compile: a sandbox each, or in turn (run_inputs)."""
+    # One definition of the task, shared with the test suite.
+    sys.path.insert(0, str(Path(__file__).parents[1] / "packages/r1-cp-scoring/tests"))
+    from problems import GUESS_BINARY
+
+    row = communication_problem(n_tests)
+    code = add_includes(GUESS_BINARY, "guess")
+    task = IOITask.from_row(row)
+    judge = judge_for(box)
+    asyncio.run(judge.evaluate(task, code, *row["test_cases"]["c00"]))  # compile, cached
+    rows = []
+    for name in ("one sandbox per test", "in turn (run_inputs)"):
+        start = time.perf_counter()
+        if name.startswith("one"):
+            cases = row["test_cases"]
+            verdicts = asyncio.run(_gather(judge.evaluate(task, code, *cases[n]) for n in cases))
+        else:
+            tests = list(row["test_cases"].values())
+            verdicts = asyncio.run(judge.evaluate_many(task, code, tests))
+        assert all(v.score == 1.0 for v in verdicts), f"{name}: {verdicts[:2]}"
+        rows.append((name, time.perf_counter() - start))
+    return rows
+
+
+async def _gather(coros):
+    return await asyncio.gather(*coros)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--tests", type=int, default=50)
@@ -113,6 +160,7 @@ def main() -> None:
             seconds, compiles, score = asyncio.run(fn(box, row, code))
             assert score == 1.0, f"{name}: the accepted submission scored {score}"
             rows.append((name, seconds, compiles))
+        comm = communication(box, args.tests)
     base = rows[0][1]
     print(f"{args.tests} tests, {box.concurrency} runs at once\n")
     print("| mode | compiles | wall s | tests/s | speed-up |")
@@ -122,6 +170,12 @@ def main() -> None:
             f"| {name} | {compiles} | {seconds:.2f} | {args.tests / seconds:.1f} | "
             f"{base / seconds:.1f}x |"
         )
+    print(f"\nIOI Communication (manager + contestant), {args.tests} tests, after the compile\n")
+    print("| mode | wall s | tests/s | speed-up |")
+    print("|---|---|---|---|")
+    for name, seconds in comm:
+        speed_up = comm[0][1] / seconds
+        print(f"| {name} | {seconds:.2f} | {args.tests / seconds:.1f} | {speed_up:.2f}x |")
 
 
 if __name__ == "__main__":

@@ -114,6 +114,36 @@ def test_communication_task_runs_manager_and_contestant_over_fifos(box, code, po
         assert results[1].test_results[1].feedback == "Too many queries"
 
 
+@pytest.mark.slow
+def test_communication_tests_in_turn_get_the_verdicts_they_get_alone(box):
+    # Eight tests of one subtask at once, on a sandbox of concurrency 1: they run in turn
+    # in one sandbox (manager and contestant bound read-only, as alone).
+    from r1_sandbox import LocalSandbox
+
+    row = dict(guess_rows()[0])
+    cases = [[f"{n} {k}\n", ""] for n, k in [(10, 3), (10**6, 765432)] * 4]
+    row.update(test_names=[f"t{i}" for i in range(len(cases))], test_cases=cases, time_limit=0.5)
+    never = "int guess(int n){volatile int k=0;while(true)k++;}"
+    with LocalSandbox(concurrency=1) as own:
+        for code in (GUESS_BINARY, GUESS_LINEAR, never):
+            alone = [
+                t.status
+                for t in asyncio.run(
+                    score_subtask(box, row, add_includes(code, "guess"), early_stop=False)
+                ).test_results
+            ]
+            in_turn = [
+                t.status
+                for t in asyncio.run(
+                    score_subtask(
+                        own, row, add_includes(code, "guess"), test_batch_size=-1, early_stop=False
+                    )
+                ).test_results
+            ]
+            assert in_turn == alone, (code, alone, in_turn)
+    assert alone == ["TLE"] * 8
+
+
 CHECKER = r"""
 #include <cstdio>
 int main(int argc, char** argv) {

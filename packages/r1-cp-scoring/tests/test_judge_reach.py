@@ -26,6 +26,7 @@ from problems import GUESS_BINARY, anypair_problem, guess_rows
 
 from r1_cp_scoring import add_includes, score_submission, score_subtasks, total_points
 from r1_cp_scoring.cms import launcher_report
+from r1_sandbox import LocalSandbox, _batch
 
 # Writes "1" (a full score) and CMS's success message into every fd 1 / fd 2 it can open
 # under /proc: on the old script that included the manager's stdout, which is the run's.
@@ -146,9 +147,34 @@ PTRACE_MANAGER = (
 )
 
 
-def grade(box, code):
+def grade(box, code, test_batch_size=None):
+    # None: open-r1's default, one test at a time (a sandbox each); -1: every test of a
+    # subtask at once, in turn in one sandbox (the batch runner, through run_inputs): on
+    # a sandbox of concurrency 1, so that no chunk is a single test, and checked to be so.
     rows = guess_rows()
-    return asyncio.run(score_subtasks(box, rows, add_includes(code, rows[0]["id"])))
+    code = add_includes(code, rows[0]["id"])
+    if test_batch_size is None:
+        return asyncio.run(score_subtasks(box, rows, code))
+    reports: list[bool] = []
+    read_report = _batch.read_report
+
+    def spy(stdout, nonce, count):
+        records = read_report(stdout, nonce, count)
+        reports.append(count > 1 and records is not None)
+        return records
+
+    _batch.read_report = spy
+    try:
+        with LocalSandbox(concurrency=1) as own:
+            results = asyncio.run(score_subtasks(own, rows, code, test_batch_size=-1))
+    finally:
+        _batch.read_report = read_report
+    assert reports and all(reports), reports  # the subtask of two tests ran in turn
+    return results
+
+
+#: Both ways a Communication subtask's tests run: alone, and in turn in one sandbox.
+BATCH_SIZES = pytest.mark.parametrize("batch", [None, -1], ids=["alone", "in-turn"])
 
 
 ATTACKS = {
@@ -168,14 +194,17 @@ from problems import guess_rows
 from r1_cp_scoring import add_includes, score_subtasks, total_points
 from r1_sandbox import LocalSandbox
 code = open(sys.argv[3]).read()
+batch = json.loads(sys.argv[4])
 rows = guess_rows()
-with LocalSandbox() as box:
-    results = asyncio.run(score_subtasks(box, rows, add_includes(code, "guess")))
+with LocalSandbox(concurrency=1 if batch else None) as box:
+    results = asyncio.run(
+        score_subtasks(box, rows, add_includes(code, "guess"), test_batch_size=batch)
+    )
 print(json.dumps({"points": total_points(results), "statuses": [r.status for r in results]}))
 """
 
 
-def _grade_as_nobody(code: str) -> dict:
+def _grade_as_nobody(code: str, batch: int | None = None) -> dict:
     system_python = "/usr/bin/python3"
     version = f"{sys.version_info.major}.{sys.version_info.minor}"
     if os.geteuid() != 0 or not shutil.which("setpriv") or not os.path.exists(system_python):
@@ -221,6 +250,7 @@ def _grade_as_nobody(code: str) -> dict:
                 sysconfig.get_paths()["purelib"],
                 str(Path(__file__).parent),
                 f"{scratch}/attack.cpp",
+                json.dumps(batch),
             ],
             capture_output=True,
             text=True,
@@ -234,23 +264,26 @@ def _grade_as_nobody(code: str) -> dict:
 
 @pytest.mark.slow
 @pytest.mark.parametrize("attack", ATTACKS.values(), ids=ATTACKS.keys())
-def test_a_contestant_cannot_reach_the_manager(box, attack):
-    results = grade(box, attack)
+@BATCH_SIZES
+def test_a_contestant_cannot_reach_the_manager(box, attack, batch):
+    results = grade(box, attack, batch)
     assert total_points(results) == 0.0
     assert all(r.status in ("WA", "RE") for r in results), [r.status for r in results]
 
 
 @pytest.mark.slow
 @pytest.mark.parametrize("attack", ATTACKS.values(), ids=ATTACKS.keys())
-def test_a_contestant_cannot_reach_the_manager_as_an_unprivileged_user(attack):
-    outcome = _grade_as_nobody(attack)
+@BATCH_SIZES
+def test_a_contestant_cannot_reach_the_manager_as_an_unprivileged_user(attack, batch):
+    outcome = _grade_as_nobody(attack, batch)
     assert outcome["points"] == 0.0, outcome
     assert set(outcome["statuses"]) <= {"WA", "RE"}, outcome  # graded, not a compile error
 
 
 @pytest.mark.slow
-def test_an_honest_contestant_still_scores_full(box):
-    assert total_points(grade(box, GUESS_BINARY)) == 100.0
+@BATCH_SIZES
+def test_an_honest_contestant_still_scores_full(box, batch):
+    assert total_points(grade(box, GUESS_BINARY, batch)) == 100.0
 
 
 def test_only_the_line_behind_the_nonce_is_the_managers():

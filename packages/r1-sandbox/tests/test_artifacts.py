@@ -405,3 +405,46 @@ def test_a_test_cannot_raise_its_own_cpu_limit(sandbox):
         # 5/6 if the prlimit came after the raise; 6/6 if before (soft up to hard is
         # allowed, as in a run of its own): never above the test's own hard limit.
         assert r.stdout in ("cpu=5/6\n", "cpu=6/6\n"), r
+
+
+def test_run_inputs_of_a_script_beside_built_programs_shares_sandboxes(sandbox):
+    # A Communication-style run: a bash script and two built programs, one exec-only.
+    # In turn in one sandbox, every input still sees the programs bound read-only, the
+    # exec-only one unreadable, and nothing a previous input left.
+    from r1_sandbox import _batch
+
+    built = sandbox.build_sync(INHERITED, "cpp")
+    script = (
+        'read word; ./prog | head -1; cat left 2>/dev/null; echo "$word" > left\n'
+        "chmod 777 prog manager 2>/dev/null || echo fixed; test -r manager || echo unreadable\n"
+    )
+    words = [f"w{i}" for i in range(6)]
+    reports: list[bool] = []
+    read_report = _batch.read_report
+
+    def spy(stdout, nonce, count):
+        records = read_report(stdout, nonce, count)
+        reports.append(records is not None)
+        return records
+
+    _batch.read_report = spy
+    try:
+        results = sandbox.run_inputs_sync(
+            script,
+            words,
+            language="bash",
+            artifacts={"prog": built, "manager": built},
+            exec_only=("manager",),
+            timeout=5,
+        )
+    finally:
+        _batch.read_report = read_report
+    if sandbox._contained:
+        assert reports and all(reports), reports  # in turn, not one sandbox per input
+    for r in results:
+        assert r.status is Status.OK, r
+        lines = r.stdout.splitlines()
+        assert lines[0].startswith("ppid="), r.stdout  # the bound program ran
+        assert lines[1:] == ["fixed", "unreadable"], r.stdout
+    with pytest.raises(UnsupportedLanguageError):
+        sandbox.run_inputs_sync("print(1)", ["1"], artifacts={"prog": built})

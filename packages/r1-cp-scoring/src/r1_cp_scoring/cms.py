@@ -42,6 +42,14 @@ Not guaranteed: a contestant can still signal the manager (same uid); a manager 
 dies by a signal scores the test 0, as a crash would. Time is wall clock and CPU of the
 whole run as the backend measures it. The launcher needs `python3` in the sandbox image.
 
+Many tests at once (`evaluate_many`, a subtask's tests with `test_batch_size` above 1 or
+-1): a Batch task's runs of the submission, and a Communication task's launcher runs,
+go through `Sandbox.run_inputs`, so on the contained local backend they run in turn in
+shared sandboxes (r1-sandbox's batch runner) with every guarantee above per test (the
+manager and submission still bound read-only, the manager execute-only; nothing of a
+test outlives it). Memory of a Communication test is then bounded per process by its
+peak, and together by the batch's cgroup, where alone the whole run's cgroup held it.
+
 Data flow: a subtask row or a cms_ioi request -> `IOITask` -> `CMSJudge.evaluate`
 (compile once, cached) -> (score, status, feedback) per test -> `ioi.score_subtask`.
 """
@@ -281,14 +289,17 @@ class CMSJudge:
     async def evaluate_many(
         self, task: IOITask, submission: str, tests: Sequence[tuple[str, str | None]]
     ) -> list[Verdict]:
-        """Run several tests; a Batch task's runs share one sandbox (`Sandbox.run_inputs`)."""
-        if len(tests) < 2 or task.task_type != "Batch":
+        """Run several tests; their runs share sandboxes (`Sandbox.run_inputs`): a Batch
+        task's, the submission's; a Communication task's, the manager's and submission's."""
+        if len(tests) < 2 or task.task_type not in ("Batch", "Communication"):
             return list(
                 await asyncio.gather(*(self.evaluate(task, submission, i, e) for i, e in tests))
             )
         build = await self.compile_submission(task, submission)
         if not build.ok:
             return [Verdict(0.0, "CE", f"{FEEDBACK['CE']}\n{build.message}")] * len(tests)
+        if task.task_type == "Communication":
+            return await self._communications(task, build, [i for i, _ in tests])
         results = await self.box.run_inputs(
             build,
             [test_input for test_input, _ in tests],
@@ -347,22 +358,33 @@ class CMSJudge:
         return run_sync(self.evaluate(task, submission, test_input, expected), self.box)
 
     async def _communication(self, task: IOITask, build: Artifact, test_input: str) -> Verdict:
+        return (await self._communications(task, build, [test_input]))[0]
+
+    async def _communications(
+        self, task: IOITask, build: Artifact, test_inputs: Sequence[str]
+    ) -> list[Verdict]:
+        """Communication tests: the manager and the submission's processes, through FIFOs,
+        started by the launcher; the tests of one call share sandboxes (`run_inputs`)."""
         manager = await self.manager(task)
         assert manager is not None  # task_type says so
-        nonce = secrets.token_hex(16)
-        result = check_not_se(
-            await self.box.run(
-                f"exec python3 launcher.py {task.num_processes}\n",
-                "bash",
-                artifacts={"prog": build, "manager": manager},
-                exec_only=("manager",),
-                files={"launcher.py": COMMUNICATION_LAUNCHER},
-                stdin=f"{nonce}\n{test_input}",
-                timeout=task.time_limit,
-                memory_mb=task.memory_limit,
-            ),
-            f"{task.problem_id}'s manager and submission",
+        nonces = [secrets.token_hex(16) for _ in test_inputs]
+        results = await self.box.run_inputs(
+            f"exec python3 launcher.py {task.num_processes}\n",
+            [f"{n}\n{test_input}" for n, test_input in zip(nonces, test_inputs, strict=True)],
+            language="bash",
+            artifacts={"prog": build, "manager": manager},
+            exec_only=("manager",),
+            files={"launcher.py": COMMUNICATION_LAUNCHER},
+            timeout=task.time_limit,
+            memory_mb=task.memory_limit,
         )
+        return [
+            self._communication_verdict(task, result, nonce)
+            for result, nonce in zip(results, nonces, strict=True)
+        ]
+
+    def _communication_verdict(self, task: IOITask, run: RunResult, nonce: str) -> Verdict:
+        result = check_not_se(run, f"{task.problem_id}'s manager and submission")
         failed = _failed_run(result)
         if failed is not None:
             return failed

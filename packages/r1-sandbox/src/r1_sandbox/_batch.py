@@ -84,6 +84,7 @@ import signal
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from r1_sandbox.artifacts import STACK_PROLOGUE
 from r1_sandbox.languages import get_language
 from r1_sandbox.result import Job, RunResult, Status
 
@@ -134,6 +135,9 @@ del spec["programs"]
 limit = spec["output_limit"]
 me = os.getpid()
 ROOTS = [os.getcwd(), "/tmp", "/dev/shm"]
+# Built programs bound read-only into /sandbox (`keep`): the same for every entry, and
+# nothing an entry can change or remove.
+KEEP = set(spec.get("keep", ()))
 
 def wipe():
     # True if there was anything to remove (and so something to check for afterwards).
@@ -144,6 +148,8 @@ def wipe():
         except OSError:
             continue
         for name in names:
+            if root == ROOTS[0] and name in KEEP:
+                continue
             found = True
             path = os.path.join(root, name)
             try:
@@ -201,9 +207,10 @@ def own_state():
 
 def names(root):
     try:
-        return os.listdir(root)
+        found = os.listdir(root)
     except OSError:
         return []
+    return [n for n in found if n not in KEEP] if root == ROOTS[0] else found
 
 def clean():
     # Nothing of a finished test may reach the next one; if something does, stop with no
@@ -479,11 +486,44 @@ def sources_job(jobs: Sequence[Job], output_limit: int) -> tuple[str, float, int
     return _spec(programs, tests, output_limit)
 
 
+def placed_job(
+    code: str,
+    inputs: Sequence[str],
+    *,
+    files: Mapping[str, str | bytes],
+    timeout: float,
+    memory_mb: int,
+    placed: Sequence[str],
+    output_limit: int,
+) -> tuple[str, dict[str, str], str, float, int, str]:
+    """(script, files, stdin, whole-run timeout, whole-run memory, secret) of a bash
+    script's runs beside built programs (a Communication task's manager and contestant).
+
+    The run is a bash job that starts the runner, so that the backend places the built
+    programs as it places them for a run of its own (local: bound read-only as
+    `./name`); the runner keeps those names (`placed`) through its sweeps, and every
+    test gets the script, as `main.sh`, and `files` afresh beside them.
+    """
+    lang = get_language("bash")
+    program = {
+        "argv": list(lang.run),
+        "files": _encoded({**files, lang.source: STACK_PROLOGUE + code}),
+    }
+    tests = [{"program": 0, "stdin": s, "timeout": timeout, "memory_mb": memory_mb} for s in inputs]
+    stdin, whole_s, whole_mb, nonce = _spec([program], tests, output_limit, keep=placed)
+    return "exec python3 runner.py\n", {"runner.py": RUNNER}, stdin, whole_s, whole_mb, nonce
+
+
 def _spec(
-    programs: list[dict[str, Any]], tests: list[dict[str, Any]], output_limit: int
+    programs: list[dict[str, Any]],
+    tests: list[dict[str, Any]],
+    output_limit: int,
+    keep: Sequence[str] = (),
 ) -> tuple[str, float, int, str]:
     nonce = secrets.token_hex(16)
-    payload = json.dumps({"output_limit": output_limit, "programs": programs, "tests": tests})
+    payload = json.dumps(
+        {"output_limit": output_limit, "programs": programs, "tests": tests, "keep": list(keep)}
+    )
     whole_timeout = sum(t["timeout"] + PER_TEST_SLACK_S for t in tests) + 5.0
     # The runner holds every entry's input and files (the JSON text, then decoded): large
     # tests must not push it over its own memory. Outputs past RUNNER_MB would not fit the

@@ -282,6 +282,8 @@ class Sandbox(abc.ABC):
         timeout: float = DEFAULT_TIMEOUT_S,
         memory_mb: int = DEFAULT_MEMORY_MB,
         argv: Sequence[str] = (),
+        artifacts: Mapping[str, Artifact] | None = None,
+        exec_only: Collection[str] = (),
     ) -> list[RunResult]:
         """Run one program on many inputs; results in input order.
 
@@ -292,10 +294,30 @@ class Sandbox(abc.ABC):
         read, every test runs in a sandbox of its own. Source code of an interpreted
         language runs as `run_batch` runs its jobs: in turn, a chunk per sandbox, where the
         backend allows it (local, contained), else one sandbox per input; always within
-        the backend's concurrency bound.
+        the backend's concurrency bound. A bash script with `artifacts` (and `exec_only`,
+        as for `run`) runs once per input beside those built programs: on the local
+        backend, inputs in turn, a chunk per sandbox, the programs bound read-only as for
+        a run of its own; elsewhere one run per input.
         """
         if not inputs:
             return []
+        if artifacts:
+            if isinstance(program, Artifact) or argv or get_language(language).name != "bash":
+                raise UnsupportedLanguageError(
+                    "run_inputs: artifacts= places built programs beside a bash script"
+                )
+            unknown = set(exec_only) - set(artifacts)
+            if unknown:
+                raise ValueError(f"exec_only names no artifact: {sorted(unknown)}")
+            return await self._run_placed_inputs(
+                program,
+                inputs,
+                files=files or {},
+                timeout=timeout,
+                memory_mb=memory_mb,
+                artifacts=artifacts,
+                exec_only=frozenset(exec_only),
+            )
         if isinstance(program, str):
             lang = get_language(language)
             if not argv:
@@ -387,6 +409,77 @@ class Sandbox(abc.ABC):
                 )
             )
         )
+
+    def _binds_placed_read_only(self) -> bool:
+        """Whether `_run_placed` binds built programs read-only into a run the batch
+        runner may sweep, so that a script's inputs can share a sandbox beside them."""
+        return False
+
+    async def _run_placed_inputs(
+        self,
+        code: str,
+        inputs: Sequence[str],
+        *,
+        files: Mapping[str, str | bytes],
+        timeout: float,
+        memory_mb: int,
+        artifacts: Mapping[str, Artifact],
+        exec_only: frozenset[str],
+    ) -> list[RunResult]:
+        """`run_inputs` of a bash script beside built programs."""
+        failed = next((a for a in artifacts.values() if not a.ok), None)
+        if failed is not None:
+            return [failed.failed_result() for _ in inputs]
+
+        async def alone(stdin: str) -> RunResult:
+            return await self.run(
+                code,
+                "bash",
+                stdin=stdin,
+                files=files,
+                timeout=timeout,
+                memory_mb=memory_mb,
+                artifacts=artifacts,
+                exec_only=exec_only,
+            )
+
+        if len(inputs) < 2 or not self._binds_placed_read_only():
+            return list(await asyncio.gather(*(alone(s) for s in inputs)))
+        limit = int(getattr(self, "output_limit", DEFAULT_OUTPUT_LIMIT))
+
+        async def chunk(part: Sequence[str]) -> list[RunResult]:
+            if len(part) == 1:
+                return [await alone(part[0])]  # the runner would only add its start
+            script, runner_files, stdin, whole_s, whole_mb, nonce = _batch.placed_job(
+                code,
+                part,
+                files=files,
+                timeout=timeout,
+                memory_mb=memory_mb,
+                placed=list(artifacts),
+                output_limit=limit,
+            )
+            whole = await self.run(
+                script,
+                "bash",
+                stdin=stdin,
+                files=runner_files,
+                timeout=whole_s,
+                memory_mb=whole_mb,
+                artifacts=artifacts,
+                exec_only=exec_only,
+            )
+            if whole.status is Status.SE:
+                return [whole] * len(part)
+            records = _batch.read_report(whole.stdout, nonce, len(part))
+            if records is not None:
+                return [_batch.result_of(r, timeout, memory_mb, limit) for r in records]
+            logger.info("%s: batch report missing (%s); one sandbox per input", self.name, whole)
+            return list(await asyncio.gather(*(alone(s) for s in part)))
+
+        size = max(1, min(self.sources_per_sandbox, -(-len(inputs) // self.concurrency)))
+        parts = [inputs[k : k + size] for k in range(0, len(inputs), size)]
+        return [r for out in await asyncio.gather(*(chunk(p) for p in parts)) for r in out]
 
     #: Most interpreted jobs of one `run_batch` that share a sandbox, one after the other.
     sources_per_sandbox: int = 32

@@ -694,6 +694,9 @@ class LocalSandbox(Sandbox):
         # The runner refuses anywhere but under r1's init; uncontained it would sweep the host.
         return self._contained and not self.refusal
 
+    def _binds_placed_read_only(self) -> bool:
+        return self._runs_sources_in_turn()  # contained: `_run_placed` binds (`--ro-bind`)
+
     async def _run_placed(
         self, job: Job, artifacts: Mapping[str, Artifact], exec_only: frozenset[str]
     ) -> RunResult:
