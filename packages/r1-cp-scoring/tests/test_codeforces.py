@@ -102,3 +102,31 @@ def test_file_mode_reads_input_txt_and_writes_output_txt(box):
     )
     report = asyncio.run(grade_submission(box, problem, code, "cpp", test_batch_size=-1))
     assert [t.passed for t in report.tests] == [True, True, True, True]
+
+
+PY_FILE_MODE = (
+    "s = int(open('input.txt').read())\nprint('noise')\n"
+    "open('output.txt', 'w').write(f'{s // 2} {s - s // 2}\\n')"
+)
+
+
+@pytest.mark.parametrize(
+    ("code", "language", "variant"),
+    [
+        (PY_WRONG_ON_7, "python", {}),  # the checker's runs share sandboxes too
+        (PY_OK, "python", {"generated_checker": None}),
+        (PY_FILE_MODE, "python", {"input_mode": "file"}),
+        ("x = bytearray(512 * 1024 * 1024)\nprint(len(x))", "python", {"memory_limit": 64.0}),
+        (CPP_OK, "cpp", {}),
+    ],
+    ids=["checker", "tokens", "file-mode", "memory", "cpp"],
+)
+def test_a_batch_of_tests_gets_the_verdicts_of_tests_run_one_by_one(box, code, language, variant):
+    problem = dict(anypair_problem(), **variant)
+    tests = {}
+    for size in (1, -1):
+        report = asyncio.run(
+            grade_submission(box, problem, code, language, test_batch_size=size, early_stop=False)
+        )
+        tests[size] = [(t.passed, t.status) for t in report.tests]
+    assert tests[-1] == tests[1], tests

@@ -38,7 +38,7 @@ from r1_cp_scoring.errors import (
     MissingExtraError,
     PistonError,
 )
-from r1_sandbox import Artifact, RunResult, Sandbox, Status, flags_for
+from r1_sandbox import Artifact, Job, RunResult, Sandbox, Status, flags_for
 
 logger = logging.getLogger(__name__)
 
@@ -200,63 +200,79 @@ class _LocalRunner:
         self.binary = built
         return None
 
+    def _file_mode_job(self, stdin: str) -> Job:
+        """A Python submission in file mode: input.txt in, output.txt out (not stdout)."""
+        script = "python3 main.py >/dev/null\nrc=$?\ncat output.txt 2>/dev/null\nexit $rc\n"
+        files = {"input.txt": stdin, "main.py": self.code}
+        return Job(script, "bash", "", files, self.time_limit, self.memory_mb)
+
     async def _run(self, stdin: str) -> RunResult:
         limits = {"timeout": self.time_limit, "memory_mb": self.memory_mb}
         if self.language == "cpp" and not self.file_mode:
             return await self.box.run(self.binary, stdin=stdin, **limits)
         if self.language == "python" and not self.file_mode:
             return await self.box.run(self.code, "python", stdin=stdin, **limits)
-        # File mode: input.txt in, output.txt out (stdout is not the answer).
-        command = "./prog" if self.language == "cpp" else "python3 main.py"
-        script = f"{command} >/dev/null\nrc=$?\ncat output.txt 2>/dev/null\nexit $rc\n"
-        files = {"input.txt": stdin}
         if self.language == "python":
-            files["main.py"] = self.code
-        placed = {"prog": self.binary} if self.language == "cpp" else {}
-        return await self.box.run(script, "bash", artifacts=placed, files=files, **limits)
+            return await self.box.run_job(self._file_mode_job(stdin))
+        script = "./prog >/dev/null\nrc=$?\ncat output.txt 2>/dev/null\nexit $rc\n"
+        return await self.box.run(
+            script, "bash", artifacts={"prog": self.binary}, files={"input.txt": stdin}, **limits
+        )
 
     async def test(self, index: int, case: Mapping[str, str]) -> CFTestResult:
-        return await self._judge(index, case, await self._run(str(case.get("input", ""))))
+        return (await self._judge_all([(index, case)], [await self._run(_input(case))]))[0]
 
     async def tests(self, batch: list[tuple[int, Mapping[str, str]]]) -> list[CFTestResult]:
-        """A batch of tests; a C++ stdio program runs them in one sandbox (`run_inputs`)."""
-        if len(batch) < 2 or self.language != "cpp" or self.file_mode:
-            return list(await asyncio.gather(*(self.test(i, t) for i, t in batch)))
-        results = await self.box.run_inputs(
-            self.binary,
-            [str(case.get("input", "")) for _, case in batch],
-            timeout=self.time_limit,
-            memory_mb=self.memory_mb,
-        )
-        return list(
-            await asyncio.gather(
-                *(self._judge(i, case, r) for (i, case), r in zip(batch, results, strict=True))
-            )
-        )
+        """A batch of tests, sharing sandboxes where the backend allows it: a C++ stdio
+        program's runs (`run_inputs` of the binary), a Python program's (`run_inputs` of
+        its source, or `run_batch` of its file-mode jobs), and the checker's runs."""
+        if len(batch) < 2:
+            return [await self.test(i, t) for i, t in batch]
+        inputs = [_input(case) for _, case in batch]
+        limits = {"timeout": self.time_limit, "memory_mb": self.memory_mb}
+        if self.language == "cpp" and not self.file_mode:
+            results = await self.box.run_inputs(self.binary, inputs, **limits)
+        elif self.language == "python" and not self.file_mode:
+            results = await self.box.run_inputs(self.code, inputs, language="python", **limits)
+        elif self.language == "python":
+            results = await self.box.run_batch([self._file_mode_job(s) for s in inputs])
+        else:
+            results = list(await asyncio.gather(*(self._run(s) for s in inputs)))
+        return await self._judge_all(batch, results)
 
-    async def _judge(self, index: int, case: Mapping[str, str], run: RunResult) -> CFTestResult:
-        inp, expected = str(case.get("input", "")), str(case.get("output", ""))
-        result = check_not_se(run, f"test {index}")
-        if result.status is not Status.OK:
-            return CFTestResult(index, False, str(result.status), result.message)
-        if not self.checker:
-            ok = tokens_equal(result.stdout, expected)
-            return CFTestResult(index, ok, "AC" if ok else "WA")
-        verdict = check_not_se(
-            await self.box.run(
-                f"exec python3 checker.py {_CHECKER_ARGS}\n",
-                "bash",
-                files={
-                    "checker.py": self.checker,
-                    "input.txt": inp,
-                    "correct_output.txt": expected,
-                    "contestant_output.txt": result.stdout,
-                },
-                timeout=max(10.0, 2 * self.time_limit),
-                memory_mb=1024,
-            ),
-            f"the checker on test {index}",
-        )
+    async def _judge_all(
+        self, batch: list[tuple[int, Mapping[str, str]]], runs: list[RunResult]
+    ) -> list[CFTestResult]:
+        """Verdicts of a batch's runs; the checker's runs of those that ran go together."""
+        out: list[CFTestResult | None] = [None] * len(batch)
+        checked: list[int] = []
+        for k, ((index, case), run) in enumerate(zip(batch, runs, strict=True)):
+            result = check_not_se(run, f"test {index}")
+            if result.status is not Status.OK:
+                out[k] = CFTestResult(index, False, str(result.status), result.message)
+            elif not self.checker:
+                ok = tokens_equal(result.stdout, str(case.get("output", "")))
+                out[k] = CFTestResult(index, ok, "AC" if ok else "WA")
+            else:
+                checked.append(k)
+        jobs = [self._checker_job(batch[k][1], runs[k].stdout) for k in checked]
+        verdicts = await self.box.run_batch(jobs) if jobs else []
+        for k, verdict in zip(checked, verdicts, strict=True):
+            out[k] = self._checked(batch[k][0], verdict)
+        return [r for r in out if r is not None]
+
+    def _checker_job(self, case: Mapping[str, str], output: str) -> Job:
+        files = {
+            "checker.py": str(self.checker),
+            "input.txt": _input(case),
+            "correct_output.txt": str(case.get("output", "")),
+            "contestant_output.txt": output,
+        }
+        script = f"exec python3 checker.py {_CHECKER_ARGS}\n"
+        return Job(script, "bash", "", files, max(10.0, 2 * self.time_limit), 1024)
+
+    def _checked(self, index: int, run: RunResult) -> CFTestResult:
+        verdict = check_not_se(run, f"the checker on test {index}")
         ok = verdict.status is Status.OK and verdict.stdout.strip() in ("1", "100")
         if verdict.status is not Status.OK:
             logger.warning(
@@ -267,6 +283,10 @@ class _LocalRunner:
                 verdict.stderr[-300:],
             )
         return CFTestResult(index, ok, "AC" if ok else "WA", verdict.stderr.strip()[-300:])
+
+
+def _input(case: Mapping[str, str]) -> str:
+    return str(case.get("input", ""))
 
 
 _VALID_CHECKERS: set[str] = set()
