@@ -172,6 +172,25 @@ def test_checker_gives_partial_scores_with_cms_messages(box):
     assert results[1].test_results[0].feedback == "Output is partially correct"
 
 
+@pytest.mark.slow
+def test_checker_runs_in_turn_give_the_scores_they_give_alone(box):
+    # Every test of a subtask at once: the submission's runs, then the checker's, each in
+    # turn in shared sandboxes (the checker's files per test: `input_files`).
+    rows = [
+        dict(r, grader_files=[*r["grader_files"], ["checker/checker.cpp", CHECKER]])
+        for r in sumpair_rows()
+    ]
+    off_by_one = "long long total(std::vector<int> v){long long s=1;for(int x:v)s+=x;return s;}"
+    accepted = SUMPAIR_SUBMISSIONS["accepted"][0]
+    for code in (off_by_one, accepted):
+        alone = grade(box, code, rows, test_batch_size=1)
+        in_turn = grade(box, code, rows, test_batch_size=-1)
+        assert [(r.status, r.score) for r in in_turn] == [(r.status, r.score) for r in alone]
+        feedback = [[t.feedback for t in r.test_results] for r in in_turn]
+        assert feedback == [[t.feedback for t in r.test_results] for r in alone]
+    assert total_points(in_turn) == 100.0
+
+
 def test_a_checker_that_does_not_compile_is_a_harness_error(box):
     rows = [
         dict(r, grader_files=[*r["grader_files"], ["checker/checker.cpp", "int main( {"]])

@@ -448,3 +448,36 @@ def test_run_inputs_of_a_script_beside_built_programs_shares_sandboxes(sandbox):
         assert lines[1:] == ["fixed", "unreadable"], r.stdout
     with pytest.raises(UnsupportedLanguageError):
         sandbox.run_inputs_sync("print(1)", ["1"], artifacts={"prog": built})
+
+
+CHECKS = r"""
+#include <cstdio>
+#include <cstring>
+// A checker's shape: files named on the command line; it also leaves a file behind.
+int main(int argc, char** argv) {
+  char a[64] = {0}, b[64] = {0};
+  FILE* f = fopen(argv[1], "r"); if (!f || !fgets(a, sizeof a, f)) return 3; fclose(f);
+  f = fopen(argv[2], "r"); if (!f || !fgets(b, sizeof b, f)) return 4; fclose(f);
+  printf("%s", strcmp(a, b) ? "differ" : "same");
+  if (fopen("extra.txt", "r")) printf(" leftover");
+  if ((f = fopen("extra.txt", "w"))) fclose(f);
+  printf("\n");
+}
+"""
+
+
+def test_run_inputs_gives_each_input_files_of_its_own(sandbox):
+    built = sandbox.build_sync(CHECKS, "cpp")
+    own = [
+        {"a.txt": "1", "b.txt": "1"},
+        {"a.txt": "1", "b.txt": "2"},
+        {"a.txt": b"x", "b.txt": b"x"},
+    ]
+    results = sandbox.run_inputs_sync(
+        built, ["", "", ""], argv=["a.txt", "b.txt"], input_files=own, timeout=5
+    )
+    assert [r.stdout for r in results] == ["same\n", "differ\n", "same\n"], results
+    with pytest.raises(ValueError, match="2 mappings for 3 inputs"):
+        sandbox.run_inputs_sync(built, ["", "", ""], input_files=own[:2])
+    with pytest.raises(UnsupportedLanguageError):
+        sandbox.run_inputs_sync("print(1)", ["1"], input_files=[{}])

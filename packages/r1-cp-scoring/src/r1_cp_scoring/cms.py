@@ -306,14 +306,39 @@ class CMSJudge:
             timeout=task.time_limit,
             memory_mb=task.memory_limit,
         )
-        return list(
-            await asyncio.gather(
-                *(
-                    self._judge(task, result, test_input, expected)
-                    for result, (test_input, expected) in zip(results, tests, strict=True)
+        checker = await self.checker(task)
+        if checker is None:
+            return list(
+                await asyncio.gather(
+                    *(
+                        self._judge(task, result, test_input, expected)
+                        for result, (test_input, expected) in zip(results, tests, strict=True)
+                    )
                 )
             )
+        # The checker's runs of the tests that ran share sandboxes too (`input_files`).
+        verdicts: list[Verdict | None] = []
+        checked: list[tuple[int, dict[str, str | bytes]]] = []
+        for k, (run, (test_input, expected)) in enumerate(zip(results, tests, strict=True)):
+            result = check_not_se(run, f"{task.problem_id}'s submission")
+            failed = _failed_run(result)
+            if failed is None and expected is None:
+                failed = Verdict(0.0, "AC", result.stdout)
+            verdicts.append(failed)
+            if failed is None and expected is not None:
+                own = (test_input, expected, result.stdout)
+                checked.append((k, dict(zip(CHECKER_FILES, own, strict=True))))
+        judged = await self.box.run_inputs(
+            checker,
+            [""] * len(checked),
+            argv=CHECKER_FILES,
+            input_files=[own for _, own in checked],
+            timeout=HARNESS_TIMEOUT_S,
+            memory_mb=HARNESS_MEMORY_MB,
         )
+        for (k, _), run in zip(checked, judged, strict=True):
+            verdicts[k] = self._checked(task, run)
+        return [v for v in verdicts if v is not None]
 
     async def _judge(
         self, task: IOITask, run: RunResult, test_input: str, expected: str | None
@@ -330,18 +355,19 @@ class CMSJudge:
             if white_diff(result.stdout, expected):
                 return Verdict(1.0, "AC", FEEDBACK["AC"])
             return Verdict(0.0, "WA", FEEDBACK["WA"])
-        names = ("input.txt", "correct_output.txt", "contestant_output.txt")
-        judged = check_not_se(
-            await self.box.run(
-                checker,
-                stdin="",
-                argv=names,
-                files=dict(zip(names, (test_input, expected, result.stdout), strict=True)),
-                timeout=HARNESS_TIMEOUT_S,
-                memory_mb=HARNESS_MEMORY_MB,
-            ),
-            f"{task.problem_id}'s checker",
+        run = await self.box.run(
+            checker,
+            stdin="",
+            argv=CHECKER_FILES,
+            files=dict(zip(CHECKER_FILES, (test_input, expected, result.stdout), strict=True)),
+            timeout=HARNESS_TIMEOUT_S,
+            memory_mb=HARNESS_MEMORY_MB,
         )
+        return self._checked(task, run)
+
+    def _checked(self, task: IOITask, run: RunResult) -> Verdict:
+        """The verdict of the checker's run on one test."""
+        judged = check_not_se(run, f"{task.problem_id}'s checker")
         if judged.status is not Status.OK:
             raise HarnessError(
                 f"{task.problem_id}: the checker failed ({judged.status}: {judged.message}); "
@@ -397,6 +423,9 @@ class CMSJudge:
             _parse_score(report["stdout"], "manager", task.problem_id), report["stderr"]
         )
 
+
+#: The checker's arguments, CMS's: the test's input, the correct output, the contestant's.
+CHECKER_FILES = ("input.txt", "correct_output.txt", "contestant_output.txt")
 
 #: Starts a Communication test inside the sandbox: `python3 launcher.py N`, with the
 #: per-test secret on the first line of stdin and the test input after it. Judge-side

@@ -293,6 +293,7 @@ clean()
 results = []
 for test in spec["tests"]:
     argv, extra, executable, stack = programs[test["program"]]
+    extra = extra + [(n, base64.b64decode(c)) for n, c in test.get("files", ())]
     # Every test runs where a run of its own would: in /sandbox (emptied by `clean`), with
     # a pristine copy of its program and files from the runner's memory.
     for name, content in extra:
@@ -448,11 +449,13 @@ def batch_job(
     argv: Sequence[str],
     output_limit: int,
     files: Mapping[str, str | bytes] | None = None,
+    input_files: Sequence[Mapping[str, str | bytes]] | None = None,
 ) -> tuple[str, float, int, str]:
     """(stdin, whole-run timeout, whole-run memory, secret) of one built program's tests.
 
     `RUNNER` is the run's Python program. Each test gets a fresh copy of `binary` as
-    `./prog` (mode 0500, from the runner's memory) and of `files`, beside it.
+    `./prog` (mode 0500, from the runner's memory) and of `files`, beside it, and its own
+    `input_files[i]` (a checker's input, answer and output), if given.
     """
     extra = dict(files or {})
     extra.pop("prog", None)
@@ -462,8 +465,24 @@ def batch_job(
         "exec": ["prog"],
         "stack": True,
     }
-    tests = [{"program": 0, "stdin": s, "timeout": timeout, "memory_mb": memory_mb} for s in inputs]
+    tests = _tests(inputs, timeout, memory_mb, input_files)
     return _spec([program], tests, output_limit)
+
+
+def _tests(
+    inputs: Sequence[str],
+    timeout: float,
+    memory_mb: int,
+    input_files: Sequence[Mapping[str, str | bytes]] | None,
+) -> list[dict[str, Any]]:
+    if input_files is not None and len(input_files) != len(inputs):
+        raise ValueError(f"input_files: {len(input_files)} mappings for {len(inputs)} inputs")
+    tests: list[dict[str, Any]] = [
+        {"program": 0, "stdin": s, "timeout": timeout, "memory_mb": memory_mb} for s in inputs
+    ]
+    for test, own in zip(tests, input_files or (), strict=False):
+        test["files"] = _encoded(own)
+    return tests
 
 
 def sources_job(jobs: Sequence[Job], output_limit: int) -> tuple[str, float, int, str]:
@@ -509,7 +528,7 @@ def placed_job(
         "argv": list(lang.run),
         "files": _encoded({**files, lang.source: STACK_PROLOGUE + code}),
     }
-    tests = [{"program": 0, "stdin": s, "timeout": timeout, "memory_mb": memory_mb} for s in inputs]
+    tests = _tests(inputs, timeout, memory_mb, None)
     stdin, whole_s, whole_mb, nonce = _spec([program], tests, output_limit, keep=placed)
     return "exec python3 runner.py\n", {"runner.py": RUNNER}, stdin, whole_s, whole_mb, nonce
 

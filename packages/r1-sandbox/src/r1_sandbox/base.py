@@ -284,6 +284,7 @@ class Sandbox(abc.ABC):
         argv: Sequence[str] = (),
         artifacts: Mapping[str, Artifact] | None = None,
         exec_only: Collection[str] = (),
+        input_files: Sequence[Mapping[str, str | bytes]] | None = None,
     ) -> list[RunResult]:
         """Run one program on many inputs; results in input order.
 
@@ -297,10 +298,32 @@ class Sandbox(abc.ABC):
         the backend's concurrency bound. A bash script with `artifacts` (and `exec_only`,
         as for `run`) runs once per input beside those built programs: on the local
         backend, inputs in turn, a chunk per sandbox, the programs bound read-only as for
-        a run of its own; elsewhere one run per input.
+        a run of its own; elsewhere one run per input. `input_files` (a built program
+        only) gives each input files of its own beside `files`, such as a checker's
+        input, answer and contestant output (distinct interpreted programs: `run_batch`).
         """
         if not inputs:
             return []
+        if input_files is not None:
+            if len(input_files) != len(inputs):
+                raise ValueError(
+                    f"input_files: {len(input_files)} mappings for {len(inputs)} inputs"
+                )
+            if artifacts or (isinstance(program, str) and not get_language(language).compiled):
+                raise UnsupportedLanguageError(
+                    "run_inputs: input_files= needs a built program; run_batch takes Jobs"
+                )
+            if isinstance(program, str):
+                program = await self._build_source(program, get_language(language), files or {})
+            return await self._run_artifact_inputs(
+                program,
+                inputs,
+                files=files or {},
+                timeout=timeout,
+                memory_mb=memory_mb,
+                argv=argv,
+                input_files=input_files,
+            )
         if artifacts:
             if isinstance(program, Artifact) or argv or get_language(language).name != "bash":
                 raise UnsupportedLanguageError(
@@ -371,6 +394,7 @@ class Sandbox(abc.ABC):
         timeout: float,
         memory_mb: int,
         argv: Sequence[str],
+        input_files: Sequence[Mapping[str, str | bytes]] | None = None,
     ) -> list[RunResult]:
         """`run_inputs` of a built program: one sandbox, the batch runner inside."""
         if not artifact.ok:
@@ -384,6 +408,7 @@ class Sandbox(abc.ABC):
             argv=argv,
             output_limit=limit,
             files=files,
+            input_files=input_files,
         )
         whole = await self.run(
             _batch.RUNNER, "python", stdin=stdin, timeout=whole_s, memory_mb=whole_mb
@@ -394,18 +419,19 @@ class Sandbox(abc.ABC):
         if records is not None:
             return [_batch.result_of(r, timeout, memory_mb, limit) for r in records]
         logger.info("%s: batch report missing (%s); one sandbox per test", self.name, whole)
+        no_files: Mapping[str, str | bytes] = {}
         return list(
             await asyncio.gather(
                 *(
                     self.run(
                         artifact,
                         stdin=s,
-                        files=files,
+                        files={**files, **own},
                         timeout=timeout,
                         memory_mb=memory_mb,
                         argv=argv,
                     )
-                    for s in inputs
+                    for s, own in zip(inputs, input_files or [no_files] * len(inputs), strict=True)
                 )
             )
         )
