@@ -21,8 +21,10 @@ others = [p for p in os.listdir("/proc") if p.isdigit() and int(p) not in (1, os
 left = sorted(os.listdir(".")) + sorted(os.listdir("/tmp")) + sorted(os.listdir("/dev/shm"))
 with open("/proc/sysvipc/shm") as fh:
     segments = len(fh.read().splitlines()) - 1
+import ctypes
+queue = ctypes.CDLL(None).mq_open(b"/left", os.O_RDONLY) >= 0  # a POSIX message queue
 block = bytearray(150 << 20)
-print(data, len(others), left, segments)
+print(data, len(others), left, segments, queue)
 """
 
 LEAVE = """
@@ -48,6 +50,7 @@ if addr not in (None, ctypes.c_void_p(-1).value):
     ctypes.memset(addr, 1, size)  # its pages are charged to the run's memory
 libc.semget(0, 1, 0o1600)
 libc.msgget(0, 0o1600)
+assert libc.mq_open(b"/left", os.O_CREAT | os.O_RDWR, 0o600, None) >= 0
 print("left", shm)
 """
 
@@ -123,7 +126,7 @@ def honest() -> Job:
 def alone(box: LocalSandbox) -> tuple[Status, str]:
     result = box.run_sync(HONEST, stdin="SECRET-B", timeout=10, memory_mb=256)
     assert result.status is Status.OK, result
-    assert result.stdout == "SECRET-B 0 ['main.py'] 0\n", result
+    assert result.stdout == "SECRET-B 0 ['main.py'] 0 False\n", result
     return result.status, result.stdout
 
 

@@ -24,8 +24,9 @@ of its own, for `Sandbox.run_batch` of distinct programs) and gets
   ends when its program exits, as a run of its own ends when the init reaps it;
 - no survivor: after each entry the runner sends SIGKILL to every process it may signal
   (`kill(-1)`, which spares only itself and the namespace's init; forks cannot race it)
-  until none is left, empties `/sandbox`, `/tmp` and `/dev/shm` (opening up directories
-  made unreadable), and removes every System V IPC object of the sandbox's namespace.
+  until none is left, empties `/sandbox`, `/tmp`, `/dev/shm` and `/dev/mqueue` (opening
+  up directories made unreadable), and removes every System V IPC object of the
+  sandbox's namespace.
 
 The runner is judge-side code and kept out of the programs' reach as the IOI launcher
 is: it makes itself non-dumpable before reading anything (no ptrace, no /proc/<pid>/mem
@@ -41,8 +42,9 @@ files that are not the batch's, so there every run is on its own.
 Distinct programs in one sandbox are as far apart as the tests of one artifact, and that
 separation was already built for an adversary (a test that could leave state for the
 next could learn or fake answers). What program A, run before B, can and cannot do:
-- leave processes, files (anywhere writable), System V segments, semaphores or queues:
-  all gone before B starts, and the runner checks that they are, else it stops;
+- leave processes, files (anywhere writable), System V segments, semaphores or queues,
+  POSIX message queues: all gone before B starts, and the runner checks that they are,
+  else it stops;
 - read B's source, input or files: they exist only in the runner's memory (non-dumpable)
   until B's turn; A's stdin is a pipe of its own;
 - forge B's record: the report is one line behind a 128-bit secret read from the runner's
@@ -55,8 +57,9 @@ next could learn or fake answers). What program A, run before B, can and cannot 
 - take B's time or memory: each entry has its own clock and CPU limit, and the cgroup
   is sized for the largest entry plus the runner; the whole run's limits are the sum of
   the entries' times and the largest memory, plus slack.
-Not removed: a POSIX message queue (it cannot be listed without mounting mqueue), at
-most RLIMIT_MSGQUEUE bytes, which can only make B's own `mq_open` fail.
+POSIX message queues are removed too: the local backend mounts the IPC namespace's own
+mqueue file system at `/dev/mqueue`, which the runner empties with the scratch
+directories.
 
 Memory verdicts match a run of its own: no per-entry RLIMIT_DATA (an allocation refused
 early would end as RE, where alone the cgroup's OOM kill is MLE); the run's cgroup holds
@@ -134,7 +137,7 @@ programs = [
 del spec["programs"]
 limit = spec["output_limit"]
 me = os.getpid()
-ROOTS = [os.getcwd(), "/tmp", "/dev/shm"]
+ROOTS = [os.getcwd(), "/tmp", "/dev/shm", "/dev/mqueue"]  # the last: POSIX message queues
 # Built programs bound read-only into /sandbox (`keep`): the same for every entry, and
 # nothing an entry can change or remove.
 KEEP = set(spec.get("keep", ()))

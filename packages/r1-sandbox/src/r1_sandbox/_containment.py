@@ -202,6 +202,10 @@ def bwrap_argv(
         "/proc",
         "--dev",
         "/dev",
+        # The IPC namespace's own POSIX message queues, listed and removable: the batch
+        # runner empties it between tests as it does /tmp.
+        "--mqueue",
+        "/dev/mqueue",
     ]
     for scratch in SCRATCH_DIRS:
         argv += ["--size", size, "--tmpfs", scratch]
