@@ -104,6 +104,11 @@ def test_file_mode_reads_input_txt_and_writes_output_txt(box):
     assert [t.passed for t in report.tests] == [True, True, True, True]
 
 
+CPP_FILE_MODE = (
+    '#include <cstdio>\nint main(){FILE*i=fopen("input.txt","r");'
+    'FILE*o=fopen("output.txt","w");int s;fscanf(i,"%d",&s);'
+    'printf("noise on stdout\\n");fprintf(o,"%d %d\\n",s/2,s-s/2);}'
+)
 PY_FILE_MODE = (
     "s = int(open('input.txt').read())\nprint('noise')\n"
     "open('output.txt', 'w').write(f'{s // 2} {s - s // 2}\\n')"
@@ -118,8 +123,9 @@ PY_FILE_MODE = (
         (PY_FILE_MODE, "python", {"input_mode": "file"}),
         ("x = bytearray(512 * 1024 * 1024)\nprint(len(x))", "python", {"memory_limit": 64.0}),
         (CPP_OK, "cpp", {}),
+        (CPP_FILE_MODE, "cpp", {"input_mode": "file", "generated_checker": None}),
     ],
-    ids=["checker", "tokens", "file-mode", "memory", "cpp"],
+    ids=["checker", "tokens", "file-mode", "memory", "cpp", "cpp-file-mode"],
 )
 def test_a_batch_of_tests_gets_the_verdicts_of_tests_run_one_by_one(box, code, language, variant):
     problem = dict(anypair_problem(), **variant)

@@ -481,3 +481,13 @@ def test_run_inputs_gives_each_input_files_of_its_own(sandbox):
         sandbox.run_inputs_sync(built, ["", "", ""], input_files=own[:2])
     with pytest.raises(UnsupportedLanguageError):
         sandbox.run_inputs_sync("print(1)", ["1"], input_files=[{}])
+    # A script beside the built program, each input with its own files (file-mode tests).
+    beside = sandbox.run_inputs_sync(
+        "./prog a.txt b.txt",
+        ["", "", ""],
+        language="bash",
+        artifacts={"prog": built},
+        input_files=own,
+        timeout=5,
+    )
+    assert [r.stdout for r in beside] == ["same\n", "differ\n", "same\n"], beside

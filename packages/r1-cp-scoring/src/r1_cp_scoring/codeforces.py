@@ -214,9 +214,12 @@ class _LocalRunner:
             return await self.box.run(self.code, "python", stdin=stdin, **limits)
         if self.language == "python":
             return await self.box.run_job(self._file_mode_job(stdin))
-        script = "./prog >/dev/null\nrc=$?\ncat output.txt 2>/dev/null\nexit $rc\n"
         return await self.box.run(
-            script, "bash", artifacts={"prog": self.binary}, files={"input.txt": stdin}, **limits
+            _CPP_FILE_MODE,
+            "bash",
+            artifacts={"prog": self.binary},
+            files={"input.txt": stdin},
+            **limits,
         )
 
     async def test(self, index: int, case: Mapping[str, str]) -> CFTestResult:
@@ -224,8 +227,9 @@ class _LocalRunner:
 
     async def tests(self, batch: list[tuple[int, Mapping[str, str]]]) -> list[CFTestResult]:
         """A batch of tests, sharing sandboxes where the backend allows it: a C++ stdio
-        program's runs (`run_inputs` of the binary), a Python program's (`run_inputs` of
-        its source, or `run_batch` of its file-mode jobs), and the checker's runs."""
+        program's runs (`run_inputs` of the binary; in file mode, of a script beside it),
+        a Python program's (`run_inputs` of its source, or `run_batch` of its file-mode
+        jobs), and the checker's runs."""
         if len(batch) < 2:
             return [await self.test(i, t) for i, t in batch]
         inputs = [_input(case) for _, case in batch]
@@ -237,7 +241,14 @@ class _LocalRunner:
         elif self.language == "python":
             results = await self.box.run_batch([self._file_mode_job(s) for s in inputs])
         else:
-            results = list(await asyncio.gather(*(self._run(s) for s in inputs)))
+            results = await self.box.run_inputs(
+                _CPP_FILE_MODE,
+                [""] * len(inputs),
+                language="bash",
+                artifacts={"prog": self.binary},
+                input_files=[{"input.txt": s} for s in inputs],
+                **limits,
+            )
         return await self._judge_all(batch, results)
 
     async def _judge_all(
@@ -283,6 +294,10 @@ class _LocalRunner:
                 verdict.stderr[-300:],
             )
         return CFTestResult(index, ok, "AC" if ok else "WA", verdict.stderr.strip()[-300:])
+
+
+#: A C++ submission in file mode: input.txt in, output.txt out (stdout is not the answer).
+_CPP_FILE_MODE = "./prog >/dev/null\nrc=$?\ncat output.txt 2>/dev/null\nexit $rc\n"
 
 
 def _input(case: Mapping[str, str]) -> str:

@@ -517,6 +517,7 @@ def placed_job(
     memory_mb: int,
     placed: Sequence[str],
     output_limit: int,
+    input_files: Sequence[Mapping[str, str | bytes]] | None = None,
 ) -> tuple[str, dict[str, str], str, float, int, str]:
     """(script, files, stdin, whole-run timeout, whole-run memory, secret) of a bash
     script's runs beside built programs (a Communication task's manager and contestant).
@@ -531,7 +532,7 @@ def placed_job(
         "argv": list(lang.run),
         "files": _encoded({**files, lang.source: STACK_PROLOGUE + code}),
     }
-    tests = _tests(inputs, timeout, memory_mb, None)
+    tests = _tests(inputs, timeout, memory_mb, input_files)
     stdin, whole_s, whole_mb, nonce = _spec([program], tests, output_limit, keep=placed)
     return "exec python3 runner.py\n", {"runner.py": RUNNER}, stdin, whole_s, whole_mb, nonce
 

@@ -298,32 +298,15 @@ class Sandbox(abc.ABC):
         the backend's concurrency bound. A bash script with `artifacts` (and `exec_only`,
         as for `run`) runs once per input beside those built programs: on the local
         backend, inputs in turn, a chunk per sandbox, the programs bound read-only as for
-        a run of its own; elsewhere one run per input. `input_files` (a built program
-        only) gives each input files of its own beside `files`, such as a checker's
-        input, answer and contestant output (distinct interpreted programs: `run_batch`).
+        a run of its own; elsewhere one run per input. `input_files` (a built program, or
+        a script beside `artifacts`) gives each input files of its own beside `files`:
+        a checker's input, answer and contestant output, a file-mode test's input.txt
+        (distinct interpreted programs: `run_batch`).
         """
         if not inputs:
             return []
-        if input_files is not None:
-            if len(input_files) != len(inputs):
-                raise ValueError(
-                    f"input_files: {len(input_files)} mappings for {len(inputs)} inputs"
-                )
-            if artifacts or (isinstance(program, str) and not get_language(language).compiled):
-                raise UnsupportedLanguageError(
-                    "run_inputs: input_files= needs a built program; run_batch takes Jobs"
-                )
-            if isinstance(program, str):
-                program = await self._build_source(program, get_language(language), files or {})
-            return await self._run_artifact_inputs(
-                program,
-                inputs,
-                files=files or {},
-                timeout=timeout,
-                memory_mb=memory_mb,
-                argv=argv,
-                input_files=input_files,
-            )
+        if input_files is not None and len(input_files) != len(inputs):
+            raise ValueError(f"input_files: {len(input_files)} mappings for {len(inputs)} inputs")
         if artifacts:
             if isinstance(program, Artifact) or argv or get_language(language).name != "bash":
                 raise UnsupportedLanguageError(
@@ -340,6 +323,25 @@ class Sandbox(abc.ABC):
                 memory_mb=memory_mb,
                 artifacts=artifacts,
                 exec_only=frozenset(exec_only),
+                input_files=input_files,
+            )
+        if input_files is not None:
+            if isinstance(program, str):
+                lang = get_language(language)
+                if not lang.compiled:
+                    raise UnsupportedLanguageError(
+                        "run_inputs: input_files= needs a built program or a script beside "
+                        "artifacts=; distinct interpreted jobs go to run_batch"
+                    )
+                program = await self._build_source(program, lang, files or {})
+            return await self._run_artifact_inputs(
+                program,
+                inputs,
+                files=files or {},
+                timeout=timeout,
+                memory_mb=memory_mb,
+                argv=argv,
+                input_files=input_files,
             )
         if isinstance(program, str):
             lang = get_language(language)
@@ -451,18 +453,21 @@ class Sandbox(abc.ABC):
         memory_mb: int,
         artifacts: Mapping[str, Artifact],
         exec_only: frozenset[str],
+        input_files: Sequence[Mapping[str, str | bytes]] | None = None,
     ) -> list[RunResult]:
         """`run_inputs` of a bash script beside built programs."""
         failed = next((a for a in artifacts.values() if not a.ok), None)
         if failed is not None:
             return [failed.failed_result() for _ in inputs]
+        no_files: Mapping[str, str | bytes] = {}
+        own_files = list(input_files) if input_files is not None else [no_files] * len(inputs)
 
-        async def alone(stdin: str) -> RunResult:
+        async def alone(k: int) -> RunResult:
             return await self.run(
                 code,
                 "bash",
-                stdin=stdin,
-                files=files,
+                stdin=inputs[k],
+                files={**files, **own_files[k]},
                 timeout=timeout,
                 memory_mb=memory_mb,
                 artifacts=artifacts,
@@ -470,20 +475,21 @@ class Sandbox(abc.ABC):
             )
 
         if len(inputs) < 2 or not self._binds_placed_read_only():
-            return list(await asyncio.gather(*(alone(s) for s in inputs)))
+            return list(await asyncio.gather(*(alone(k) for k in range(len(inputs)))))
         limit = int(getattr(self, "output_limit", DEFAULT_OUTPUT_LIMIT))
 
-        async def chunk(part: Sequence[str]) -> list[RunResult]:
+        async def chunk(part: range) -> list[RunResult]:
             if len(part) == 1:
                 return [await alone(part[0])]  # the runner would only add its start
             script, runner_files, stdin, whole_s, whole_mb, nonce = _batch.placed_job(
                 code,
-                part,
+                [inputs[k] for k in part],
                 files=files,
                 timeout=timeout,
                 memory_mb=memory_mb,
                 placed=list(artifacts),
                 output_limit=limit,
+                input_files=[own_files[k] for k in part],
             )
             whole = await self.run(
                 script,
@@ -501,10 +507,10 @@ class Sandbox(abc.ABC):
             if records is not None:
                 return [_batch.result_of(r, timeout, memory_mb, limit) for r in records]
             logger.info("%s: batch report missing (%s); one sandbox per input", self.name, whole)
-            return list(await asyncio.gather(*(alone(s) for s in part)))
+            return list(await asyncio.gather(*(alone(k) for k in part)))
 
         size = max(1, min(self.sources_per_sandbox, -(-len(inputs) // self.concurrency)))
-        parts = [inputs[k : k + size] for k in range(0, len(inputs), size)]
+        parts = [range(k, min(k + size, len(inputs))) for k in range(0, len(inputs), size)]
         return [r for out in await asyncio.gather(*(chunk(p) for p in parts)) for r in out]
 
     #: Most interpreted jobs of one `run_batch` that share a sandbox, one after the other.
