@@ -491,3 +491,49 @@ def test_run_inputs_gives_each_input_files_of_its_own(sandbox):
         timeout=5,
     )
     assert [r.stdout for r in beside] == ["same\n", "differ\n", "same\n"], beside
+
+
+SPIN_OR_ECHO = r"""
+#include <cstdio>
+#include <cstring>
+int main() {
+  char w[16] = {0};
+  if (scanf("%15s", w) == 1 && !strcmp(w, "spin")) { volatile long x = 0; for (;;) x++; }
+  printf("%s\n", w);
+}
+"""
+
+
+def test_tests_after_a_timeout_are_spread_over_sandboxes_side_by_side(sandbox):
+    # The runner stops after a test that timed out and reports the tests that ran; the
+    # rest go to sandboxes side by side, so timeouts do not queue behind one another.
+    from r1_sandbox import _batch
+
+    built = sandbox.build_sync(SPIN_OR_ECHO, "cpp")
+    words = ["a", "spin", "b", "spin", "spin", "c", "d", "e"]
+    lengths: list[tuple[int, int]] = []
+    read_report = _batch.read_report
+
+    def spy(stdout, nonce, count):
+        records = read_report(stdout, nonce, count)
+        lengths.append((count, len(records) if records else 0))
+        return records
+
+    _batch.read_report = spy
+    try:
+        results = sandbox.run_inputs_sync(built, words, timeout=0.5)
+    finally:
+        _batch.read_report = read_report
+    assert [r.status for r in results] == [
+        Status.TLE if w == "spin" else Status.OK for w in words
+    ], results
+    assert [r.stdout for r in results if r.status is Status.OK] == [
+        "a\n",
+        "b\n",
+        "c\n",
+        "d\n",
+        "e\n",
+    ]
+    if sandbox._contained:
+        assert lengths[0] == (8, 2), lengths  # "a", then the first "spin": stop, spread the rest
+        assert all(got >= 1 for _, got in lengths), lengths

@@ -34,7 +34,7 @@ import collections
 import logging
 import shlex
 import threading
-from collections.abc import Awaitable, Collection, Coroutine, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Collection, Coroutine, Mapping, Sequence
 from typing import Any, ClassVar, TypeVar
 
 from r1_sandbox import _batch, artifacts
@@ -402,41 +402,73 @@ class Sandbox(abc.ABC):
         if not artifact.ok:
             return [artifact.failed_result() for _ in inputs]
         limit = int(getattr(self, "output_limit", DEFAULT_OUTPUT_LIMIT))
-        stdin, whole_s, whole_mb, nonce = _batch.batch_job(
-            artifact.binary,
-            inputs,
-            timeout=timeout,
-            memory_mb=memory_mb,
-            argv=argv,
-            output_limit=limit,
-            files=files,
-            input_files=input_files,
-        )
-        whole = await self.run(
-            _batch.RUNNER, "python", stdin=stdin, timeout=whole_s, memory_mb=whole_mb
-        )
-        if whole.status is Status.SE:
-            return [whole] * len(inputs)
-        records = _batch.read_report(whole.stdout, nonce, len(inputs))
-        if records is not None:
-            return [_batch.result_of(r, timeout, memory_mb, limit) for r in records]
-        logger.info("%s: batch report missing (%s); one sandbox per test", self.name, whole)
         no_files: Mapping[str, str | bytes] = {}
-        return list(
-            await asyncio.gather(
-                *(
-                    self.run(
-                        artifact,
-                        stdin=s,
-                        files={**files, **own},
-                        timeout=timeout,
-                        memory_mb=memory_mb,
-                        argv=argv,
-                    )
-                    for s, own in zip(inputs, input_files or [no_files] * len(inputs), strict=True)
-                )
+        own_files = list(input_files) if input_files is not None else [no_files] * len(inputs)
+
+        async def alone(k: int) -> RunResult:
+            return await self.run(
+                artifact,
+                stdin=inputs[k],
+                files={**files, **own_files[k]},
+                timeout=timeout,
+                memory_mb=memory_mb,
+                argv=argv,
             )
-        )
+
+        async def in_turn(part: list[int]) -> list[RunResult]:
+            if len(part) == 1:
+                return [await alone(part[0])]
+            stdin, whole_s, whole_mb, nonce = _batch.batch_job(
+                artifact.binary,
+                [inputs[k] for k in part],
+                timeout=timeout,
+                memory_mb=memory_mb,
+                argv=argv,
+                output_limit=limit,
+                files=files,
+                input_files=[own_files[k] for k in part],
+            )
+            whole = await self.run(
+                _batch.RUNNER, "python", stdin=stdin, timeout=whole_s, memory_mb=whole_mb
+            )
+            if whole.status is Status.SE:
+                return [whole] * len(part)
+            records = _batch.read_report(whole.stdout, nonce, len(part))
+            if records is not None:
+                return [_batch.result_of(r, timeout, memory_mb, limit) for r in records]
+            logger.info("%s: batch report missing (%s); one sandbox per test", self.name, whole)
+            return list(await asyncio.gather(*(alone(k) for k in part)))
+
+        return await self._spread(len(inputs), [list(range(len(inputs)))], in_turn)
+
+    async def _spread(
+        self,
+        count: int,
+        parts: Sequence[list[int]],
+        in_turn: Callable[[list[int]], Awaitable[list[RunResult]]],
+    ) -> list[RunResult]:
+        """Results of entries 0..count-1, each of `parts` run in turn in one sandbox.
+
+        The batch runner stops after a test that timed out and reports what ran, a prefix
+        of its part (`in_turn` returns at least one result); the rest of that part is then
+        spread over up to `concurrency` sandboxes side by side. Tests that all time out
+        thus take about as long as with a sandbox each, and tests that do not, one
+        sandbox's setup.
+        """
+        results: list[RunResult | None] = [None] * count
+
+        async def go(part: list[int]) -> None:
+            got = await in_turn(part)
+            for k, result in zip(part, got, strict=False):
+                results[k] = result
+            rest = part[len(got) :] if got else []
+            if rest:
+                ways = min(self.concurrency, len(rest))
+                size = -(-len(rest) // ways)
+                await asyncio.gather(*(go(rest[i : i + size]) for i in range(0, len(rest), size)))
+
+        await asyncio.gather(*(go(list(p)) for p in parts))
+        return [r if r is not None else RunResult.system_error("lost") for r in results]
 
     def _binds_placed_read_only(self) -> bool:
         """Whether `_run_placed` binds built programs read-only into a run the batch
@@ -478,7 +510,7 @@ class Sandbox(abc.ABC):
             return list(await asyncio.gather(*(alone(k) for k in range(len(inputs)))))
         limit = int(getattr(self, "output_limit", DEFAULT_OUTPUT_LIMIT))
 
-        async def chunk(part: range) -> list[RunResult]:
+        async def in_turn(part: list[int]) -> list[RunResult]:
             if len(part) == 1:
                 return [await alone(part[0])]  # the runner would only add its start
             script, runner_files, stdin, whole_s, whole_mb, nonce = _batch.placed_job(
@@ -510,8 +542,8 @@ class Sandbox(abc.ABC):
             return list(await asyncio.gather(*(alone(k) for k in part)))
 
         size = max(1, min(self.sources_per_sandbox, -(-len(inputs) // self.concurrency)))
-        parts = [range(k, min(k + size, len(inputs))) for k in range(0, len(inputs), size)]
-        return [r for out in await asyncio.gather(*(chunk(p) for p in parts)) for r in out]
+        parts = [list(range(k, min(k + size, len(inputs)))) for k in range(0, len(inputs), size)]
+        return await self._spread(len(inputs), parts, in_turn)
 
     #: Most interpreted jobs of one `run_batch` that share a sandbox, one after the other.
     sources_per_sandbox: int = 32
@@ -596,18 +628,25 @@ class Sandbox(abc.ABC):
         for job in jobs:
             get_language(job.language)  # an unknown language is the caller's error: raise
         limit = int(getattr(self, "output_limit", DEFAULT_OUTPUT_LIMIT))
-        stdin, whole_s, whole_mb, nonce = _batch.sources_job(jobs, limit)
-        whole = await self.run(
-            _batch.RUNNER, "python", stdin=stdin, timeout=whole_s, memory_mb=whole_mb
-        )
-        records = _batch.read_report(whole.stdout, nonce, len(jobs))
-        if records is not None:
-            return [
-                _batch.result_of(r, j.timeout, j.memory_mb, limit)
-                for r, j in zip(records, jobs, strict=True)
-            ]
-        logger.info("%s: batch report missing (%s); one sandbox per job", self.name, whole)
-        return list(await asyncio.gather(*(self.run_job(j) for j in jobs)))
+
+        async def in_turn(part: list[int]) -> list[RunResult]:
+            if len(part) == 1:
+                return [await self.run_job(jobs[part[0]])]
+            chosen = [jobs[k] for k in part]
+            stdin, whole_s, whole_mb, nonce = _batch.sources_job(chosen, limit)
+            whole = await self.run(
+                _batch.RUNNER, "python", stdin=stdin, timeout=whole_s, memory_mb=whole_mb
+            )
+            records = _batch.read_report(whole.stdout, nonce, len(chosen))
+            if records is not None:
+                return [
+                    _batch.result_of(r, j.timeout, j.memory_mb, limit)
+                    for r, j in zip(records, chosen, strict=False)
+                ]
+            logger.info("%s: batch report missing (%s); one sandbox per job", self.name, whole)
+            return list(await asyncio.gather(*(self.run_job(j) for j in chosen)))
+
+        return await self._spread(len(jobs), [list(range(len(jobs)))], in_turn)
 
     # -- sync twins ---------------------------------------------------------------------
 
