@@ -28,6 +28,11 @@ of its own, for `Sandbox.run_batch` of distinct programs) and gets
   up directories made unreadable), and removes every System V IPC object of the
   sandbox's namespace.
 
+After a test that timed out the runner stops and reports the tests that ran (the last
+record is that test's): the caller runs the rest in sandboxes side by side, up to its
+concurrency (`Sandbox._spread`), so a program that times out on every test costs about
+what a sandbox per test costs, and one that never does, a single sandbox's setup.
+
 The runner is judge-side code and kept out of the programs' reach as the IOI launcher
 is: it makes itself non-dumpable before reading anything (no ptrace, no /proc/<pid>/mem
 or fd, and the local backend's seccomp filter denies tracing anyway), reads every input
