@@ -278,13 +278,13 @@ class CMSJudge:
         if not build.ok:
             return Verdict(0.0, "CE", f"{FEEDBACK['CE']}\n{build.message}")
         if task.task_type == "Communication":
-            return await self._communication(task, build, test_input)
+            return (await self._communications(task, build, [test_input]))[0]
         if task.task_type != "Batch":
             raise HarnessError(f"{task.problem_id}: task type {task.task_type!r} is not supported")
         result = await self.box.run(
             build, stdin=test_input, timeout=task.time_limit, memory_mb=task.memory_limit
         )
-        return await self._judge(task, result, test_input, expected)
+        return (await self._judge(task, [result], [(test_input, expected)]))[0]
 
     async def evaluate_many(
         self, task: IOITask, submission: str, tests: Sequence[tuple[str, str | None]]
@@ -306,64 +306,45 @@ class CMSJudge:
             timeout=task.time_limit,
             memory_mb=task.memory_limit,
         )
-        checker = await self.checker(task)
-        if checker is None:
-            return list(
-                await asyncio.gather(
-                    *(
-                        self._judge(task, result, test_input, expected)
-                        for result, (test_input, expected) in zip(results, tests, strict=True)
-                    )
-                )
-            )
-        # The checker's runs of the tests that ran share sandboxes too (`input_files`).
-        verdicts: list[Verdict | None] = []
-        checked: list[tuple[int, dict[str, str | bytes]]] = []
-        for k, (run, (test_input, expected)) in enumerate(zip(results, tests, strict=True)):
-            result = check_not_se(run, f"{task.problem_id}'s submission")
-            failed = _failed_run(result)
-            if failed is None and expected is None:
-                failed = Verdict(0.0, "AC", result.stdout)
-            verdicts.append(failed)
-            if failed is None and expected is not None:
-                own = (test_input, expected, result.stdout)
-                checked.append((k, dict(zip(CHECKER_FILES, own, strict=True))))
-        judged = await self.box.run_inputs(
-            checker,
-            [""] * len(checked),
-            argv=CHECKER_FILES,
-            input_files=[own for _, own in checked],
-            timeout=HARNESS_TIMEOUT_S,
-            memory_mb=HARNESS_MEMORY_MB,
-        )
-        for (k, _), run in zip(checked, judged, strict=True):
-            verdicts[k] = self._checked(task, run)
-        return [v for v in verdicts if v is not None]
+        return await self._judge(task, results, tests)
 
     async def _judge(
-        self, task: IOITask, run: RunResult, test_input: str, expected: str | None
-    ) -> Verdict:
-        """The verdict of one contestant run: its failure, or its output judged."""
-        result = check_not_se(run, f"{task.problem_id}'s submission")
-        failed = _failed_run(result)
-        if failed is not None:
-            return failed
-        if expected is None:
-            return Verdict(0.0, "AC", result.stdout)
-        checker = await self.checker(task)
+        self,
+        task: IOITask,
+        runs: Sequence[RunResult],
+        tests: Sequence[tuple[str, str | None]],
+    ) -> list[Verdict]:
+        """The verdicts of contestant runs: each failure, or its output judged (white-diff,
+        or the checker, whose runs of these tests share sandboxes: `input_files`)."""
+        verdicts: list[Verdict | None] = []
+        judged: list[tuple[int, str, str, str]] = []  # (k, input, expected, output)
+        for k, (run, (test_input, expected)) in enumerate(zip(runs, tests, strict=True)):
+            result = check_not_se(run, f"{task.problem_id}'s submission")
+            verdict = _failed_run(result)
+            if verdict is None and expected is None:
+                verdict = Verdict(0.0, "AC", result.stdout)
+            verdicts.append(verdict)
+            if verdict is None and expected is not None:
+                judged.append((k, test_input, expected, result.stdout))
+        checker = await self.checker(task) if judged else None
         if checker is None:
-            if white_diff(result.stdout, expected):
-                return Verdict(1.0, "AC", FEEDBACK["AC"])
-            return Verdict(0.0, "WA", FEEDBACK["WA"])
-        run = await self.box.run(
-            checker,
-            stdin="",
-            argv=CHECKER_FILES,
-            files=dict(zip(CHECKER_FILES, (test_input, expected, result.stdout), strict=True)),
-            timeout=HARNESS_TIMEOUT_S,
-            memory_mb=HARNESS_MEMORY_MB,
-        )
-        return self._checked(task, run)
+            for k, _, expected, output in judged:
+                if white_diff(output, expected):
+                    verdicts[k] = Verdict(1.0, "AC", FEEDBACK["AC"])
+                else:
+                    verdicts[k] = Verdict(0.0, "WA", FEEDBACK["WA"])
+        else:
+            checks = await self.box.run_inputs(
+                checker,
+                [""] * len(judged),
+                argv=CHECKER_FILES,
+                input_files=[dict(zip(CHECKER_FILES, j[1:], strict=True)) for j in judged],
+                timeout=HARNESS_TIMEOUT_S,
+                memory_mb=HARNESS_MEMORY_MB,
+            )
+            for (k, *_), run in zip(judged, checks, strict=True):
+                verdicts[k] = self._checked(task, run)
+        return [v for v in verdicts if v is not None]
 
     def _checked(self, task: IOITask, run: RunResult) -> Verdict:
         """The verdict of the checker's run on one test."""
@@ -382,9 +363,6 @@ class CMSJudge:
     ) -> Verdict:
         """`evaluate` for sync callers."""
         return run_sync(self.evaluate(task, submission, test_input, expected), self.box)
-
-    async def _communication(self, task: IOITask, build: Artifact, test_input: str) -> Verdict:
-        return (await self._communications(task, build, [test_input]))[0]
 
     async def _communications(
         self, task: IOITask, build: Artifact, test_inputs: Sequence[str]

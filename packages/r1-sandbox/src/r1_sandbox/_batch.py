@@ -30,7 +30,7 @@ of its own, for `Sandbox.run_batch` of distinct programs) and gets
 
 After a test that timed out the runner stops and reports the tests that ran (the last
 record is that test's): the caller runs the rest in sandboxes side by side, up to its
-concurrency (`Sandbox._spread`), so a program that times out on every test costs about
+concurrency (`Sandbox._run_in_turn`), so a program that times out on every test costs about
 what a sandbox per test costs, and one that never does, a single sandbox's setup.
 
 The runner is judge-side code and kept out of the programs' reach as the IOI launcher

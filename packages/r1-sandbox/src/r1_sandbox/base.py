@@ -401,7 +401,6 @@ class Sandbox(abc.ABC):
         """`run_inputs` of a built program: one sandbox, the batch runner inside."""
         if not artifact.ok:
             return [artifact.failed_result() for _ in inputs]
-        limit = int(getattr(self, "output_limit", DEFAULT_OUTPUT_LIMIT))
         no_files: Mapping[str, str | bytes] = {}
         own_files = list(input_files) if input_files is not None else [no_files] * len(inputs)
 
@@ -415,53 +414,73 @@ class Sandbox(abc.ABC):
                 argv=argv,
             )
 
-        async def in_turn(part: list[int]) -> list[RunResult]:
-            if len(part) == 1:
-                return [await alone(part[0])]
+        async def start(part: list[int]) -> tuple[RunResult, str]:
             stdin, whole_s, whole_mb, nonce = _batch.batch_job(
                 artifact.binary,
                 [inputs[k] for k in part],
                 timeout=timeout,
                 memory_mb=memory_mb,
                 argv=argv,
-                output_limit=limit,
+                output_limit=self._output_limit(),
                 files=files,
                 input_files=[own_files[k] for k in part],
             )
             whole = await self.run(
                 _batch.RUNNER, "python", stdin=stdin, timeout=whole_s, memory_mb=whole_mb
             )
-            if whole.status is Status.SE:
+            return whole, nonce
+
+        return await self._run_in_turn(
+            [list(range(len(inputs)))], start, alone, lambda _: (timeout, memory_mb)
+        )
+
+    def _output_limit(self) -> int:
+        return int(getattr(self, "output_limit", DEFAULT_OUTPUT_LIMIT))
+
+    async def _run_in_turn(
+        self,
+        parts: Sequence[list[int]],
+        start: Callable[[list[int]], Awaitable[tuple[RunResult, str]]],
+        alone: Callable[[int], Awaitable[RunResult]],
+        limits: Callable[[int], tuple[float, int]],
+        *,
+        system_error_ends: bool = True,
+    ) -> list[RunResult]:
+        """Results of entries 0..n-1 (`parts` cover them), each part in turn in a sandbox.
+
+        `start(part)` runs the batch runner on a part and returns that run and its secret;
+        `limits(k)` is entry k's (timeout, memory_mb), for its verdict. A part of one entry
+        runs `alone` (the runner would only add its start), and so does every entry of a
+        part whose report cannot be read; with `system_error_ends`, a part whose run is
+        SE (the backend could not run it) is SE throughout instead. The runner stops after
+        a test that timed out and reports what ran, a prefix of its part; the rest of the
+        part is then spread over up to `concurrency` sandboxes side by side. Tests that
+        all time out thus take about as long as with a sandbox each, and tests that do
+        not, one sandbox's setup.
+        """
+        results: list[RunResult | None] = [None] * sum(len(p) for p in parts)
+
+        async def in_turn(part: list[int]) -> list[RunResult]:
+            if len(part) == 1:
+                return [await alone(part[0])]
+            whole, nonce = await start(part)
+            if system_error_ends and whole.status is Status.SE:
                 return [whole] * len(part)
             records = _batch.read_report(whole.stdout, nonce, len(part))
             if records is not None:
-                return [_batch.result_of(r, timeout, memory_mb, limit) for r in records]
-            logger.info("%s: batch report missing (%s); one sandbox per test", self.name, whole)
+                limit = self._output_limit()
+                return [
+                    _batch.result_of(r, *limits(k), limit)
+                    for r, k in zip(records, part, strict=False)
+                ]
+            logger.info("%s: batch report missing (%s); one sandbox each", self.name, whole)
             return list(await asyncio.gather(*(alone(k) for k in part)))
-
-        return await self._spread(len(inputs), [list(range(len(inputs)))], in_turn)
-
-    async def _spread(
-        self,
-        count: int,
-        parts: Sequence[list[int]],
-        in_turn: Callable[[list[int]], Awaitable[list[RunResult]]],
-    ) -> list[RunResult]:
-        """Results of entries 0..count-1, each of `parts` run in turn in one sandbox.
-
-        The batch runner stops after a test that timed out and reports what ran, a prefix
-        of its part (`in_turn` returns at least one result); the rest of that part is then
-        spread over up to `concurrency` sandboxes side by side. Tests that all time out
-        thus take about as long as with a sandbox each, and tests that do not, one
-        sandbox's setup.
-        """
-        results: list[RunResult | None] = [None] * count
 
         async def go(part: list[int]) -> None:
             got = await in_turn(part)
             for k, result in zip(part, got, strict=False):
                 results[k] = result
-            rest = part[len(got) :] if got else []
+            rest = part[len(got) :]
             if rest:
                 ways = min(self.concurrency, len(rest))
                 size = -(-len(rest) // ways)
@@ -508,11 +527,8 @@ class Sandbox(abc.ABC):
 
         if len(inputs) < 2 or not self._binds_placed_read_only():
             return list(await asyncio.gather(*(alone(k) for k in range(len(inputs)))))
-        limit = int(getattr(self, "output_limit", DEFAULT_OUTPUT_LIMIT))
 
-        async def in_turn(part: list[int]) -> list[RunResult]:
-            if len(part) == 1:
-                return [await alone(part[0])]  # the runner would only add its start
+        async def start(part: list[int]) -> tuple[RunResult, str]:
             script, runner_files, stdin, whole_s, whole_mb, nonce = _batch.placed_job(
                 code,
                 [inputs[k] for k in part],
@@ -520,7 +536,7 @@ class Sandbox(abc.ABC):
                 timeout=timeout,
                 memory_mb=memory_mb,
                 placed=list(artifacts),
-                output_limit=limit,
+                output_limit=self._output_limit(),
                 input_files=[own_files[k] for k in part],
             )
             whole = await self.run(
@@ -533,17 +549,11 @@ class Sandbox(abc.ABC):
                 artifacts=artifacts,
                 exec_only=exec_only,
             )
-            if whole.status is Status.SE:
-                return [whole] * len(part)
-            records = _batch.read_report(whole.stdout, nonce, len(part))
-            if records is not None:
-                return [_batch.result_of(r, timeout, memory_mb, limit) for r in records]
-            logger.info("%s: batch report missing (%s); one sandbox per input", self.name, whole)
-            return list(await asyncio.gather(*(alone(k) for k in part)))
+            return whole, nonce
 
         size = max(1, min(self.sources_per_sandbox, -(-len(inputs) // self.concurrency)))
         parts = [list(range(k, min(k + size, len(inputs)))) for k in range(0, len(inputs), size)]
-        return await self._spread(len(inputs), parts, in_turn)
+        return await self._run_in_turn(parts, start, alone, lambda _: (timeout, memory_mb))
 
     #: Most interpreted jobs of one `run_batch` that share a sandbox, one after the other.
     sources_per_sandbox: int = 32
@@ -627,26 +637,27 @@ class Sandbox(abc.ABC):
         """
         for job in jobs:
             get_language(job.language)  # an unknown language is the caller's error: raise
-        limit = int(getattr(self, "output_limit", DEFAULT_OUTPUT_LIMIT))
 
-        async def in_turn(part: list[int]) -> list[RunResult]:
-            if len(part) == 1:
-                return [await self.run_job(jobs[part[0]])]
-            chosen = [jobs[k] for k in part]
-            stdin, whole_s, whole_mb, nonce = _batch.sources_job(chosen, limit)
+        async def start(part: list[int]) -> tuple[RunResult, str]:
+            stdin, whole_s, whole_mb, nonce = _batch.sources_job(
+                [jobs[k] for k in part], self._output_limit()
+            )
             whole = await self.run(
                 _batch.RUNNER, "python", stdin=stdin, timeout=whole_s, memory_mb=whole_mb
             )
-            records = _batch.read_report(whole.stdout, nonce, len(chosen))
-            if records is not None:
-                return [
-                    _batch.result_of(r, j.timeout, j.memory_mb, limit)
-                    for r, j in zip(records, chosen, strict=False)
-                ]
-            logger.info("%s: batch report missing (%s); one sandbox per job", self.name, whole)
-            return list(await asyncio.gather(*(self.run_job(j) for j in chosen)))
+            return whole, nonce
 
-        return await self._spread(len(jobs), [list(range(len(jobs)))], in_turn)
+        async def alone(k: int) -> RunResult:
+            return await self.run_job(jobs[k])
+
+        # An SE of the chunk's run falls back to a sandbox per job (as it always has here).
+        return await self._run_in_turn(
+            [list(range(len(jobs)))],
+            start,
+            alone,
+            lambda k: (jobs[k].timeout, jobs[k].memory_mb),
+            system_error_ends=False,
+        )
 
     # -- sync twins ---------------------------------------------------------------------
 
