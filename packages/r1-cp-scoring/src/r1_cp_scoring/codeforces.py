@@ -202,7 +202,7 @@ class _LocalRunner:
 
     def _file_mode_job(self, stdin: str) -> Job:
         """A Python submission in file mode: input.txt in, output.txt out (not stdout)."""
-        script = "python3 main.py >/dev/null\nrc=$?\ncat output.txt 2>/dev/null\nexit $rc\n"
+        script = _file_mode("python3 main.py")
         files = {"input.txt": stdin, "main.py": self.code}
         return Job(script, "bash", "", files, self.time_limit, self.memory_mb)
 
@@ -215,7 +215,7 @@ class _LocalRunner:
         if self.language == "python":
             return await self.box.run_job(self._file_mode_job(stdin))
         return await self.box.run(
-            _CPP_FILE_MODE,
+            _file_mode("./prog"),
             "bash",
             artifacts={"prog": self.binary},
             files={"input.txt": stdin},
@@ -242,7 +242,7 @@ class _LocalRunner:
             results = await self.box.run_batch([self._file_mode_job(s) for s in inputs])
         else:
             results = await self.box.run_inputs(
-                _CPP_FILE_MODE,
+                _file_mode("./prog"),
                 [""] * len(inputs),
                 language="bash",
                 artifacts={"prog": self.binary},
@@ -296,8 +296,9 @@ class _LocalRunner:
         return CFTestResult(index, ok, "AC" if ok else "WA", verdict.stderr.strip()[-300:])
 
 
-#: A C++ submission in file mode: input.txt in, output.txt out (stdout is not the answer).
-_CPP_FILE_MODE = "./prog >/dev/null\nrc=$?\ncat output.txt 2>/dev/null\nexit $rc\n"
+def _file_mode(command: str) -> str:
+    """The bash script of a file-mode test: input.txt in, output.txt out (not stdout)."""
+    return f"{command} >/dev/null\nrc=$?\ncat output.txt 2>/dev/null\nexit $rc\n"
 
 
 def _input(case: Mapping[str, str]) -> str:

@@ -430,7 +430,9 @@ for test in spec["tests"]:
         "wall": wall, "cpu": cpu,
         "rss_kb": max(rusage.ru_maxrss, after.ru_maxrss if after.ru_maxrss > prior_kb else 0),
         "timed_out": timed_out, "overflow": overflow, "exec_failed": False,
-        "oom": kills is not None and (oom_kills() or 0) > kills,
+        # Read again only where it can matter: a SIGKILL the runner did not send.
+        "oom": kills is not None and os.WIFSIGNALED(status) and os.WTERMSIG(status) == 9
+               and not (timed_out or overflow) and (oom_kills() or 0) > kills,
         "stdout": base64.b64encode(bytes(bufs["out"])).decode(),
         "stderr": base64.b64encode(bytes(bufs["err"][-limit:])).decode(),
     })
