@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -407,28 +409,37 @@ def test_a_test_cannot_raise_its_own_cpu_limit(sandbox):
         assert r.stdout in ("cpu=5/6\n", "cpu=6/6\n"), r
 
 
+@contextlib.contextmanager
+def _reports() -> Iterator[list[tuple[int, int]]]:
+    """(entries asked, records read) of each batch report read meanwhile (0: none)."""
+    from r1_sandbox import _batch
+
+    seen: list[tuple[int, int]] = []
+    read_report = _batch.read_report
+
+    def spy(stdout, nonce, count):
+        records = read_report(stdout, nonce, count)
+        seen.append((count, len(records) if records else 0))
+        return records
+
+    _batch.read_report = spy
+    try:
+        yield seen
+    finally:
+        _batch.read_report = read_report
+
+
 def test_run_inputs_of_a_script_beside_built_programs_shares_sandboxes(sandbox):
     # A Communication-style run: a bash script and two built programs, one exec-only.
     # In turn in one sandbox, every input still sees the programs bound read-only, the
     # exec-only one unreadable, and nothing a previous input left.
-    from r1_sandbox import _batch
-
     built = sandbox.build_sync(INHERITED, "cpp")
     script = (
         'read word; ./prog | head -1; cat left 2>/dev/null; echo "$word" > left\n'
         "chmod 777 prog manager 2>/dev/null || echo fixed; test -r manager || echo unreadable\n"
     )
     words = [f"w{i}" for i in range(6)]
-    reports: list[bool] = []
-    read_report = _batch.read_report
-
-    def spy(stdout, nonce, count):
-        records = read_report(stdout, nonce, count)
-        reports.append(records is not None)
-        return records
-
-    _batch.read_report = spy
-    try:
+    with _reports() as reports:
         results = sandbox.run_inputs_sync(
             script,
             words,
@@ -437,10 +448,9 @@ def test_run_inputs_of_a_script_beside_built_programs_shares_sandboxes(sandbox):
             exec_only=("manager",),
             timeout=5,
         )
-    finally:
-        _batch.read_report = read_report
     if sandbox._contained:
-        assert reports and all(reports), reports  # in turn, not one sandbox per input
+        # in turn, not one sandbox per input
+        assert reports and all(got for _, got in reports), reports
     for r in results:
         assert r.status is Status.OK, r
         lines = r.stdout.splitlines()
@@ -507,23 +517,10 @@ int main() {
 def test_tests_after_a_timeout_are_spread_over_sandboxes_side_by_side(sandbox):
     # The runner stops after a test that timed out and reports the tests that ran; the
     # rest go to sandboxes side by side, so timeouts do not queue behind one another.
-    from r1_sandbox import _batch
-
     built = sandbox.build_sync(SPIN_OR_ECHO, "cpp")
     words = ["a", "spin", "b", "spin", "spin", "c", "d", "e"]
-    lengths: list[tuple[int, int]] = []
-    read_report = _batch.read_report
-
-    def spy(stdout, nonce, count):
-        records = read_report(stdout, nonce, count)
-        lengths.append((count, len(records) if records else 0))
-        return records
-
-    _batch.read_report = spy
-    try:
+    with _reports() as lengths:
         results = sandbox.run_inputs_sync(built, words, timeout=0.5)
-    finally:
-        _batch.read_report = read_report
     assert [r.status for r in results] == [
         Status.TLE if w == "spin" else Status.OK for w in words
     ], results
